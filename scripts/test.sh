@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# `npm test`: type check, unit, integration (workerd pool) and end-to-end tests, failing fast.
+set -euo pipefail
+
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+export CLOUDFLARE_CF_FETCH_ENABLED=false WRANGLER_SEND_METRICS=false WRANGLER_SEND_ERROR_REPORTS=false WRANGLER_HIDE_BANNER=true
+
+started=$SECONDS
+ran=()
+skipped=()
+
+current="setup"
+
+stage() { current=$*; printf '\n\033[1m==> %s\033[0m\n' "$*"; }
+
+on_exit() {
+  local rc=$?
+  if ((rc != 0)); then
+    printf '\n\033[1;31mnpm test FAILED\033[0m at: %s (exit %d); passed before it: %s (%ss)\n' \
+      "$current" "$rc" "${ran[*]:-none}" "$((SECONDS - started))" >&2
+  fi
+}
+trap on_exit EXIT
+
+# Install dependencies when node_modules is missing or older than the lockfile.
+if [[ -f package-lock.json ]]; then
+  if [[ ! -d node_modules || ! -f node_modules/.package-lock.json || package-lock.json -nt node_modules/.package-lock.json ]]; then
+    stage "npm ci"
+    npm ci
+  fi
+elif [[ ! -d node_modules ]]; then
+  stage "npm install (no package-lock.json)"
+  npm install
+fi
+
+stage "type check: tsc -p worker"
+npx tsc -p worker
+ran+=("typecheck")
+
+run_vitest() {
+  local name=$1 config=$2
+  if [[ ! -f $config ]]; then
+    stage "$name: skipped ($config does not exist yet)"
+    skipped+=("$name")
+    return 0
+  fi
+  stage "$name: vitest run --config $config"
+  npx vitest run --config "$config"
+  ran+=("$name")
+}
+
+run_vitest "unit" worker/vitest.unit.config.ts
+run_vitest "integration" worker/vitest.workers.config.ts
+run_vitest "e2e" tests/e2e/vitest.config.ts
+
+summary="passed: ${ran[*]}"
+if ((${#skipped[@]})); then summary+="; skipped (no config): ${skipped[*]}"; fi
+printf '\n\033[1;32mnpm test OK\033[0m — %s (%ss)\n' "$summary" "$((SECONDS - started))"

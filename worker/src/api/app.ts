@@ -1,0 +1,53 @@
+import { OpenAPIHono } from "@hono/zod-openapi";
+import { AppError } from "../lib/errors.js";
+import { handleIngest } from "../ingest/handler.js";
+import { requireApiKey } from "./auth.js";
+import type { AppEnv } from "./context.js";
+import { onError } from "./errors.js";
+import { sourcesApi } from "./sources.js";
+import { destinationsApi } from "./destinations.js";
+import { connectionsApi } from "./connections.js";
+import { attemptsApi, eventsApi } from "./events.js";
+import { apiKeysApi, environmentsApi } from "./tenancy.js";
+
+export const OPENAPI_INFO = { title: "hookstream API", version: "0.1.0" };
+
+/** The REST resources under /v1, all behind an API key. Exported for the OpenAPI document and route tests. */
+export function createApi() {
+  const api = new OpenAPIHono<AppEnv>();
+  api.use("*", requireApiKey);
+  api.route("/sources", sourcesApi);
+  api.route("/destinations", destinationsApi);
+  api.route("/connections", connectionsApi);
+  api.route("/events", eventsApi);
+  api.route("/delivery-attempts", attemptsApi);
+  api.route("/environments", environmentsApi);
+  api.route("/projects", environmentsApi);
+  api.route("/api-keys", apiKeysApi);
+  return api;
+}
+
+export function createApp() {
+  const app = new OpenAPIHono<AppEnv>();
+  app.onError(onError);
+  app.notFound(() => {
+    throw new AppError("not_found", "no such route");
+  });
+
+  app.get("/healthz", (c) => c.json({ ok: true }));
+  app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.req.param("source_id")));
+  app.openAPIRegistry.registerPath({
+    method: "post",
+    path: "/v1/ingest/{source_id}",
+    tags: ["Ingest"],
+    summary: "Receive a webhook (any method). Answers once the event is durable.",
+    responses: { 202: { description: "accepted: `{ \"event_id\": \"evt_…\" }`" }, 404: { description: "unknown source" }, 413: { description: "body over the source's limit" } },
+  });
+
+  const api = createApi();
+  app.get("/v1/openapi.json", (c) =>
+    c.json(api.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO, servers: [{ url: "/v1" }] })),
+  );
+  app.route("/v1", api);
+  return app;
+}

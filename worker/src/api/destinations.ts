@@ -1,0 +1,160 @@
+import { createRoute, z } from "@hono/zod-openapi";
+import { newId } from "../model/ids.js";
+import { notFound, AppError } from "../lib/errors.js";
+import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY_POLICY, type DestinationType } from "../model/types.js";
+import {
+  countConnectionsTo, deleteDestination, getDestination, insertDestination, listDestinations, updateDestination, type DestinationRow,
+} from "../db/repositories/destinations.js";
+import { listDeadLetters, markRedriven, openDeadLetters } from "../db/repositories/dead-letters.js";
+import { reopenDeliveries } from "../db/repositories/events.js";
+import { deliveriesWithEvents } from "../db/repositories/messages.js";
+import { enqueueToSchedulers, schedulerFor } from "../delivery/enqueue.js";
+import { toEnqueueItem } from "../delivery/sweep.js";
+import { invalidateSourceRouting } from "../ingest/source-cache.js";
+import { body, isoOrNull, json, router } from "./context.js";
+import { errorResponses } from "./errors.js";
+import {
+  CircuitSchema, DeadLetterSchema, DestinationCreateSchema, DestinationSchema, DestinationUpdateSchema, idParam, listOf, PageQuerySchema, RedriveSchema,
+} from "./schemas.js";
+import { deadLetterView, destinationView } from "./views.js";
+import { assertApiManaged } from "./shared.js";
+import { openConfig, parseConfig, providerFor, sealConfig } from "./destination-config.js";
+
+const tags = ["Destinations"];
+const Id = idParam("dst");
+const REDRIVE_BATCH = 500;
+
+async function mustGet(c: { var: { db: Parameters<typeof getDestination>[0]; principal: Parameters<typeof getDestination>[1] } }, id: string): Promise<DestinationRow> {
+  const row = await getDestination(c.var.db, c.var.principal, id);
+  if (!row) throw notFound("destination");
+  return row;
+}
+
+export const destinationsApi = router()
+  .openapi(
+    createRoute({ method: "get", path: "/", tags, request: { query: PageQuerySchema }, responses: { 200: json(listOf(DestinationSchema, "DestinationList"), "destinations"), ...errorResponses } }),
+    async (c) => {
+      const page = await listDestinations(c.var.db, c.var.principal, c.req.valid("query"));
+      return c.json({ data: page.data.map((r) => destinationView(r)), next_cursor: page.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/", tags, request: { body: body(DestinationCreateSchema) },
+      responses: { 201: json(DestinationSchema, "created; secret fields (e.g. a generated signing_secret) are shown in full this once"), ...errorResponses },
+    }),
+    async (c) => {
+      const input = c.req.valid("json");
+      const provider = providerFor(input.type);
+      let config = parseConfig(provider, input.config);
+      if (provider.prepare) config = (await provider.prepare(config)) as Record<string, unknown>;
+      const sealed = await sealConfig(provider, config, c.env.ENCRYPTION_KEY);
+      const now = Date.now();
+      const t = c.var.principal;
+      const row: DestinationRow = {
+        id: newId("destination", now),
+        org_id: t.org_id,
+        env_id: t.env_id,
+        name: input.name,
+        type: input.type,
+        config: JSON.stringify(sealed.visible),
+        secrets: sealed.secrets,
+        retry_policy: JSON.stringify(input.retry_policy ?? DEFAULT_RETRY_POLICY),
+        circuit_breaker: JSON.stringify(input.circuit_breaker ?? DEFAULT_CIRCUIT_BREAKER),
+        enabled: input.enabled ?? true,
+        managed_by: "api",
+        created_at: now,
+        updated_at: now,
+      };
+      await insertDestination(c.var.db, row);
+      return c.json(destinationView(row, sealed.revealed), 201);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}", tags, request: { params: Id }, responses: { 200: json(DestinationSchema, "the destination"), ...errorResponses } }),
+    async (c) => c.json(destinationView(await mustGet(c, c.req.valid("param").id)), 200),
+  )
+  .openapi(
+    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(DestinationUpdateSchema) }, responses: { 200: json(DestinationSchema, "updated"), ...errorResponses } }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const input = c.req.valid("json");
+      const current = await mustGet(c, id);
+      assertApiManaged(current, "destination");
+      const patch: Parameters<typeof updateDestination>[3] = { updated_at: Date.now() };
+      if (input.name !== undefined) patch.name = input.name;
+      if (input.enabled !== undefined) patch.enabled = input.enabled;
+      if (input.retry_policy) patch.retry_policy = JSON.stringify(input.retry_policy);
+      if (input.circuit_breaker) patch.circuit_breaker = JSON.stringify(input.circuit_breaker);
+      if (input.config) {
+        const provider = providerFor(current.type as DestinationType);
+        const merged = { ...(await openConfig(current, c.env.ENCRYPTION_KEY)), ...input.config };
+        const sealed = await sealConfig(provider, parseConfig(provider, merged), c.env.ENCRYPTION_KEY);
+        patch.config = JSON.stringify(sealed.visible);
+        patch.secrets = sealed.secrets;
+      }
+      const row = await updateDestination(c.var.db, c.var.principal, id, patch);
+      if (!row) throw notFound("destination");
+      await schedulerFor(c.env, id).refresh();
+      return c.json(destinationView(row), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete", path: "/{id}", tags, request: { params: Id },
+      responses: { 204: { description: "deleted" }, 409: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), "still used by a connection"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const current = await mustGet(c, id);
+      assertApiManaged(current, "destination");
+      if ((await countConnectionsTo(c.var.db, c.var.principal, id)) > 0) {
+        throw new AppError("conflict", "destination is used by connections; delete or repoint them first");
+      }
+      await deleteDestination(c.var.db, c.var.principal, id);
+      invalidateSourceRouting();
+      await schedulerFor(c.env, id).refresh();
+      return c.body(null, 204);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}/circuit", tags, request: { params: Id }, responses: { 200: json(CircuitSchema, "circuit breaker state"), ...errorResponses } }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await mustGet(c, id);
+      const view = await schedulerFor(c.env, id).circuit();
+      return c.json({ ...view, opened_at: isoOrNull(view.opened_at) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({ method: "get", path: "/{id}/dlq", tags, request: { params: Id, query: PageQuerySchema }, responses: { 200: json(listOf(DeadLetterSchema, "DeadLetterList"), "dead letters not yet redriven"), ...errorResponses } }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await mustGet(c, id);
+      const page = await listDeadLetters(c.var.db, c.var.principal, id, c.req.valid("query"));
+      return c.json({ data: page.data.map(deadLetterView), next_cursor: page.next_cursor }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/{id}/dlq/redrive", tags,
+      request: { params: Id, body: { required: false, content: { "application/json": { schema: RedriveSchema } } } },
+      responses: { 202: json(z.object({ redriven: z.number().int(), remaining: z.boolean() }).openapi("RedriveResult"), "deliveries put back on the queue"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      await mustGet(c, id);
+      const input = (c.req.valid("json") as { ids?: string[] } | undefined) ?? {};
+      const t = c.var.principal;
+      const entries = await openDeadLetters(c.var.db, t, id, input.ids, REDRIVE_BATCH);
+      if (entries.length > 0) {
+        const now = Date.now();
+        const deliveryIds = entries.map((e) => e.delivery_id);
+        await reopenDeliveries(c.var.db, t, deliveryIds, now, [...new Set(entries.map((e) => e.event_id))]);
+        await markRedriven(c.var.db, t, entries.map((e) => e.id), now);
+        const rows = await deliveriesWithEvents(c.env.DB, deliveryIds, t);
+        await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { force: true });
+      }
+      return c.json({ redriven: entries.length, remaining: !input.ids && entries.length === REDRIVE_BATCH }, 202);
+    },
+  );

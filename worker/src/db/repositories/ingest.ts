@@ -1,0 +1,74 @@
+import type { Tenant } from "../client.js";
+
+/**
+ * The ingest hot path uses prepared D1 statements directly: two statements to load a
+ * source's routing, one batch to persist an event with its deliveries.
+ */
+export interface SourceRouting {
+  source: { id: string; org_id: string; env_id: string; config: string };
+  connections: { id: string; destination_id: string; filters: string; transform: string | null; schema: string | null; schema_mode: string }[];
+}
+
+export async function loadSourceRouting(d1: D1Database, sourceId: string): Promise<SourceRouting | null> {
+  const [src, cons] = await d1.batch([
+    d1.prepare("SELECT id, org_id, env_id, config FROM sources WHERE id = ?1").bind(sourceId),
+    d1
+      .prepare(
+        `SELECT c.id, c.destination_id, c.filters, c.transform, c.schema, c.schema_mode
+           FROM connections c JOIN destinations d ON d.id = c.destination_id
+          WHERE c.source_id = ?1 AND c.enabled = 1
+          ORDER BY c.id`,
+      )
+      .bind(sourceId),
+  ]);
+  const source = src?.results[0] as SourceRouting["source"] | undefined;
+  if (!source) return null;
+  return { source, connections: (cons?.results ?? []) as SourceRouting["connections"] };
+}
+
+export interface NewEvent {
+  id: string;
+  source_id: string;
+  method: string;
+  headers: string;
+  query: string;
+  body: string | null;
+  body_encoding: "utf8" | "base64";
+  body_r2_key: string | null;
+  body_size: number;
+  content_type: string | null;
+  source_ip: string | null;
+  user_agent: string | null;
+  status: "received" | "processing";
+  received_at: number;
+}
+
+export interface NewDelivery {
+  id: string;
+  event_id: string;
+  connection_id: string;
+  destination_id: string;
+}
+
+export function deliveryInserts(d1: D1Database, t: Tenant, list: NewDelivery[], now: number): D1PreparedStatement[] {
+  const stmt = d1.prepare(
+    `INSERT INTO deliveries (id, org_id, env_id, event_id, connection_id, destination_id, status, attempts, created_at, updated_at)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7)`,
+  );
+  return list.map((d) => stmt.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, now));
+}
+
+/** One atomic batch: the event and every delivery it fans out to, or nothing. */
+export async function persistEvent(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[]): Promise<void> {
+  const insertEvent = d1
+    .prepare(
+      `INSERT INTO events (id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
+                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)`,
+    )
+    .bind(
+      e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
+      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at,
+    );
+  await d1.batch([insertEvent, ...deliveryInserts(d1, t, list, e.received_at)]);
+}

@@ -1,0 +1,23 @@
+import { sqliteTable, text, integer, index } from "drizzle-orm/sqlite-core";
+
+export const destinations = sqliteTable(
+  "destinations",
+  {
+    id: text("id").primaryKey(),
+    org_id: text("org_id").notNull(),
+    env_id: text("env_id").notNull(),
+    name: text("name").notNull(),
+    type: text("type").notNull(),
+    /** JSON of the non-secret config fields. */
+    config: text("config").notNull().default("{}"),
+    /** AES-GCM ciphertext of the provider's secret fields (JSON object), or null. */
+    secrets: text("secrets"),
+    retry_policy: text("retry_policy").notNull(),
+    circuit_breaker: text("circuit_breaker").notNull(),
+    enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    managed_by: text("managed_by", { enum: ["api", "config"] }).notNull().default("api"),
+    created_at: integer("created_at").notNull(),
+    updated_at: integer("updated_at").notNull(),
+  },
+  (t) => [index("destinations_env_idx").on(t.org_id, t.env_id, t.id)],
+);

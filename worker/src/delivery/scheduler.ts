@@ -1,0 +1,323 @@
+import { DurableObject } from "cloudflare:workers";
+import type { Env } from "../env.js";
+import type { OutboundMessage } from "../model/event.js";
+import { newId } from "../model/ids.js";
+import type { CircuitState } from "../model/types.js";
+import { getDestinationById } from "../db/repositories/destinations.js";
+import { outcomeStatements, type AttemptRecord, type DeliveryUpdate } from "../db/repositories/outcomes.js";
+import { database } from "../db/client.js";
+import { admit, CLOSED, observedState, recordFailure, recordSuccess, type BreakerState } from "./circuit-breaker.js";
+import { retryDelayMs } from "./retry-policy.js";
+import { createOutbound } from "./outbound.js";
+import type { DeliveryResult } from "./result.js";
+import { loadDestinationConfig, type LoadedDestination } from "./destination-config.js";
+import { resolvePayload } from "./payload.js";
+import { BatchWriter } from "./batch-writer.js";
+
+/** In-flight attempts per destination. */
+const CONCURRENCY = 10;
+/** If the isolate dies mid-attempt, the alarm re-runs the attempt after this long. */
+const LEASE_MS = 30_000;
+/** A failed write of an attempt's outcome is retried after this long (the attempt may repeat). */
+const WRITE_RETRY_MS = 5_000;
+const CONFIG_TTL_MS = 30_000;
+const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+export interface EnqueueItem {
+  message: OutboundMessage;
+  /** Attempts already made (manual retry and redrive keep counting). */
+  attempts: number;
+}
+
+export interface CircuitView {
+  state: CircuitState;
+  consecutive_failures: number;
+  opened_at: number | null;
+  queue_depth: number;
+}
+
+interface QueueRow extends Record<string, SqlStorageValue> {
+  seq: number;
+  delivery_id: string;
+  message: string;
+  attempts: number;
+  next_at: number;
+}
+
+/**
+ * One per destination. Owns that destination's queue (SQLite), retry schedule and
+ * circuit breaker. Rows leave the queue only after their outcome is written to D1, so a
+ * crash at any point repeats an attempt rather than losing it.
+ */
+export class DeliveryScheduler extends DurableObject<Env> {
+  private readonly sql: SqlStorage;
+  private readonly inflight = new Set<string>();
+  private destination: { value: LoadedDestination | null; loadedAt: number } | null = null;
+  private dispatching = false;
+  private dispatchAgain = false;
+  /** Cached pending alarm time: undefined until read, null when none. */
+  private alarmAt: number | null | undefined = undefined;
+  private readonly writer: BatchWriter;
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env);
+    this.sql = ctx.storage.sql;
+    this.sql.exec(`CREATE TABLE IF NOT EXISTS queue (
+      seq INTEGER PRIMARY KEY AUTOINCREMENT,
+      delivery_id TEXT NOT NULL UNIQUE,
+      message TEXT NOT NULL,
+      attempts INTEGER NOT NULL,
+      next_at INTEGER NOT NULL)`);
+    this.sql.exec("CREATE INDEX IF NOT EXISTS queue_next ON queue (next_at, seq)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS done (delivery_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL)");
+    this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+    this.writer = new BatchWriter(env.DB);
+    // A new instance has nothing in flight: a probe left over from a crash must not block the circuit.
+    const b = this.breaker();
+    if (b.probe_in_flight) this.setBreaker({ ...b, probe_in_flight: false });
+  }
+
+  /** Idempotent by delivery id: a delivery already queued, or already finished, is ignored unless forced. */
+  async enqueue(destinationId: string, items: EnqueueItem[], opts: { force?: boolean } = {}): Promise<{ accepted: number }> {
+    this.setMeta("destination_id", destinationId);
+    const now = Date.now();
+    let accepted = 0;
+    for (const item of items) {
+      const id = item.message.delivery_id;
+      if (opts.force) this.sql.exec("DELETE FROM done WHERE delivery_id = ?", id);
+      else if (this.sql.exec("SELECT 1 FROM done WHERE delivery_id = ?", id).toArray().length > 0) continue;
+      const res = this.sql.exec(
+        "INSERT OR IGNORE INTO queue (delivery_id, message, attempts, next_at) VALUES (?, ?, ?, ?)",
+        id,
+        JSON.stringify(item.message),
+        item.attempts,
+        now,
+      );
+      accepted += res.rowsWritten;
+    }
+    // Durable before we answer: if this isolate dies now, the alarm delivers what we accepted.
+    if (accepted > 0) await this.ensureAlarmBy(now + LEASE_MS);
+    this.kick();
+    return { accepted };
+  }
+
+  async circuit(): Promise<CircuitView> {
+    const dest = await this.loadDestination();
+    const b = this.breaker();
+    const policy = dest?.circuit_breaker ?? { failure_threshold: 5, cooldown_seconds: 60 };
+    const depth = this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n;
+    return { state: observedState(b, policy, Date.now()), consecutive_failures: b.consecutive_failures, opened_at: b.opened_at, queue_depth: depth };
+  }
+
+  /** Config changed (or the destination was enabled again): reload and resume. */
+  async refresh(): Promise<void> {
+    this.destination = null;
+    this.kick();
+  }
+
+  override async alarm(): Promise<void> {
+    this.alarmAt = null;
+    this.sql.exec("DELETE FROM done WHERE done_at < ?", Date.now() - DONE_RETENTION_MS);
+    // The alarm waits for the attempts it starts; an enqueue does not (the lease alarm covers those).
+    await Promise.all(await this.dispatch());
+    await this.writer.idle();
+  }
+
+  private kick(): void {
+    void this.dispatch();
+  }
+
+  /** Starts every due attempt the breaker and the concurrency limit allow; returns them unawaited. */
+  private async dispatch(): Promise<Promise<void>[]> {
+    if (this.dispatching) {
+      this.dispatchAgain = true;
+      return [];
+    }
+    this.dispatching = true;
+    const started: Promise<void>[] = [];
+    try {
+      do {
+        this.dispatchAgain = false;
+        started.push(...(await this.dispatchDue()));
+      } while (this.dispatchAgain);
+    } catch (err) {
+      console.error("scheduler dispatch failed; retrying shortly", { error: String(err) });
+      await this.ensureAlarmBy(Date.now() + WRITE_RETRY_MS).catch(() => undefined);
+    } finally {
+      this.dispatching = false;
+    }
+    return started;
+  }
+
+  private async dispatchDue(): Promise<Promise<void>[]> {
+    const dest = await this.loadDestination();
+    const now = Date.now();
+    const started: Promise<void>[] = [];
+    const free = CONCURRENCY - this.inflight.size;
+    if (free > 0 && (dest === null || dest.enabled)) {
+      const rows = this.sql
+        .exec<QueueRow>(
+          "SELECT seq, delivery_id, message, attempts, next_at FROM queue WHERE next_at <= ? ORDER BY seq LIMIT ?",
+          now,
+          free + this.inflight.size,
+        )
+        .toArray()
+        .filter((r) => !this.inflight.has(r.delivery_id))
+        .slice(0, free);
+      for (const row of rows) {
+        if (dest === null) {
+          started.push(this.track(row, this.finishOrphan(row)));
+          continue;
+        }
+        const admission = admit(this.breaker(), dest.circuit_breaker, now);
+        if (!admission.allowed) break;
+        this.setBreaker(admission.state);
+        started.push(this.track(row, this.attempt(row, dest)));
+      }
+    }
+    await this.scheduleAlarm(dest);
+    return started;
+  }
+
+  private track(row: QueueRow, work: Promise<void>): Promise<void> {
+    this.inflight.add(row.delivery_id);
+    return work.finally(() => {
+      this.inflight.delete(row.delivery_id);
+      this.kick();
+    });
+  }
+
+  private async scheduleAlarm(dest: LoadedDestination | null): Promise<void> {
+    const now = Date.now();
+    let at = this.inflight.size > 0 ? now + LEASE_MS : Number.POSITIVE_INFINITY;
+    const next = this.sql.exec<{ next_at: number | null }>("SELECT MIN(next_at) AS next_at FROM queue").one().next_at;
+    if (next !== null) {
+      let due = Math.max(next, now);
+      const b = this.breaker();
+      if (dest && b.state === "open") due = Math.max(due, (b.opened_at ?? now) + dest.circuit_breaker.cooldown_seconds * 1000);
+      // A paused destination wakes through refresh(); a slow heartbeat covers a missed one.
+      if (dest && !dest.enabled) due = now + 5 * 60_000;
+      // Work is due but every slot is busy: completions will dispatch it; the lease is the backstop.
+      if (due <= now) due = now + (this.inflight.size > 0 ? LEASE_MS : 0);
+      at = Math.min(at, due);
+    }
+    if (Number.isFinite(at)) await this.ensureAlarmBy(at);
+  }
+
+  /** Makes sure an alarm fires no later than `at`; an earlier pending alarm is left alone. */
+  private async ensureAlarmBy(at: number): Promise<void> {
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm();
+    const now = Date.now();
+    if (this.alarmAt !== null && this.alarmAt > now && this.alarmAt <= at) return;
+    this.alarmAt = at;
+    await this.ctx.storage.setAlarm(at);
+  }
+
+  private async attempt(row: QueueRow, dest: LoadedDestination): Promise<void> {
+    const message = JSON.parse(row.message) as OutboundMessage;
+    const attemptNumber = row.attempts + 1;
+    let result: DeliveryResult;
+    try {
+      const payload = await resolvePayload(this.env.BODIES, message, attemptNumber);
+      const outbound = createOutbound({ fetch: (input, init) => fetch(input, init), allowPrivate: this.env.ALLOW_PRIVATE_DESTINATIONS === "true" });
+      result = await dest.provider.deliver(payload, dest.config, { outbound, now: Date.now });
+    } catch (err) {
+      console.error("delivery failed unexpectedly", { destination: message.destination_id, error: String(err) });
+      result = { kind: "retryable", error: "internal error while delivering", status_code: null, response_body: null, latency_ms: 0 };
+    }
+    const now = Date.now();
+    const b = this.breaker();
+    this.setBreaker(result.kind === "retryable" ? recordFailure(b, dest.circuit_breaker, now) : recordSuccess(b));
+
+    let update: DeliveryUpdate;
+    let deadReason: string | null = null;
+    if (result.kind === "delivered") update = { status: "delivered", next_attempt_at: null };
+    else if (result.kind === "permanent") {
+      update = { status: "failed", next_attempt_at: null };
+      deadReason = result.error;
+    } else {
+      const delay = retryDelayMs(dest.retry_policy, { retry: attemptNumber, retry_after_ms: result.retry_after_ms, random: Math.random });
+      if (delay === null) {
+        update = { status: "failed", next_attempt_at: null };
+        deadReason = `retries exhausted: ${result.error}`;
+      } else update = { status: "retrying", next_attempt_at: now + delay };
+    }
+    await this.record(message, attemptNumber, result, update, deadReason, now);
+  }
+
+  /** The destination is gone: its queued deliveries are dead-lettered, not dropped. */
+  private async finishOrphan(row: QueueRow): Promise<void> {
+    const message = JSON.parse(row.message) as OutboundMessage;
+    const result: DeliveryResult = { kind: "permanent", error: "destination was deleted", status_code: null, response_body: null, latency_ms: 0 };
+    await this.record(message, row.attempts + 1, result, { status: "failed", next_attempt_at: null }, result.error, Date.now());
+  }
+
+  private async record(
+    m: OutboundMessage,
+    attemptNumber: number,
+    result: DeliveryResult,
+    update: DeliveryUpdate,
+    deadReason: string | null,
+    now: number,
+  ): Promise<void> {
+    const attempt: AttemptRecord = {
+      id: newId("attempt", now),
+      org_id: m.org_id,
+      env_id: m.env_id,
+      event_id: m.event_id,
+      delivery_id: m.delivery_id,
+      destination_id: m.destination_id,
+      connection_id: m.connection_id,
+      attempt_number: attemptNumber,
+      status: result.kind === "delivered" ? "success" : "failed",
+      status_code: result.status_code,
+      latency_ms: Math.round(result.latency_ms),
+      response_body: result.response_body,
+      error: result.kind === "delivered" ? null : result.error,
+      created_at: now,
+    };
+    const dead = deadReason ? { id: newId("deadLetter", now), reason: deadReason } : null;
+    try {
+      await this.writer.write(outcomeStatements(this.env.DB, attempt, update, dead));
+    } catch (err) {
+      console.error("could not record attempt; it will be repeated", { delivery: m.delivery_id, error: String(err) });
+      this.sql.exec("UPDATE queue SET next_at = ? WHERE delivery_id = ?", now + WRITE_RETRY_MS, m.delivery_id);
+      return;
+    }
+    if (update.status === "retrying") {
+      this.sql.exec("UPDATE queue SET attempts = ?, next_at = ? WHERE delivery_id = ?", attemptNumber, update.next_attempt_at, m.delivery_id);
+    } else {
+      this.sql.exec("DELETE FROM queue WHERE delivery_id = ?", m.delivery_id);
+      this.sql.exec("INSERT OR REPLACE INTO done (delivery_id, done_at) VALUES (?, ?)", m.delivery_id, now);
+    }
+  }
+
+  private async loadDestination(): Promise<LoadedDestination | null> {
+    const now = Date.now();
+    if (this.destination && now - this.destination.loadedAt < CONFIG_TTL_MS) return this.destination.value;
+    const id = this.getMeta("destination_id");
+    if (!id) return null;
+    const row = await getDestinationById(database(this.env.DB), id);
+    const value = row ? await loadDestinationConfig(row, this.env.ENCRYPTION_KEY) : null;
+    this.destination = { value, loadedAt: now };
+    return value;
+  }
+
+  private breaker(): BreakerState {
+    const raw = this.getMeta("breaker");
+    return raw ? (JSON.parse(raw) as BreakerState) : CLOSED;
+  }
+
+  private setBreaker(s: BreakerState): void {
+    this.setMeta("breaker", JSON.stringify(s));
+  }
+
+  private getMeta(key: string): string | null {
+    const rows = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray();
+    return rows[0]?.value ?? null;
+  }
+
+  private setMeta(key: string, value: string): void {
+    this.sql.exec("INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value", key, value);
+  }
+}

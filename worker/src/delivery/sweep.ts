@@ -1,0 +1,43 @@
+import type { Env } from "../env.js";
+import { deliveriesWithEvents, type DeliveryWithEvent } from "../db/repositories/messages.js";
+import { strandedDeliveries } from "../db/repositories/outcomes.js";
+import type { OutboundMessage } from "../model/event.js";
+import { forwardableHeaders } from "../routing/plan.js";
+import { enqueueToSchedulers } from "./enqueue.js";
+import type { EnqueueItem } from "./scheduler.js";
+
+/** A delivery still pending this long after it was written never reached its scheduler. */
+export const STRANDED_AFTER_MS = 60_000;
+const SWEEP_LIMIT = 500;
+
+/**
+ * The cron backstop for "no accepted event is lost": deliveries persisted with their event
+ * but never handed to a scheduler are handed over again. Schedulers ignore ones they already have.
+ */
+export async function sweep(env: Env, now: number): Promise<number> {
+  const stranded = await strandedDeliveries(env.DB, now - STRANDED_AFTER_MS, SWEEP_LIMIT);
+  if (stranded.length === 0) return 0;
+  const rows = await deliveriesWithEvents(env.DB, stranded.map((s) => s.id));
+  await enqueueToSchedulers(env, rows.map(toEnqueueItem));
+  return rows.length;
+}
+
+export function toEnqueueItem(r: DeliveryWithEvent): EnqueueItem {
+  const message: OutboundMessage = {
+    delivery_id: r.delivery_id,
+    event_id: r.event_id,
+    source_id: r.source_id,
+    connection_id: r.connection_id,
+    destination_id: r.destination_id,
+    org_id: r.org_id,
+    env_id: r.env_id,
+    received_at: r.received_at,
+    method: r.method,
+    headers: forwardableHeaders(JSON.parse(r.headers) as Record<string, string>),
+    query: JSON.parse(r.query) as Record<string, string>,
+    body: r.body_r2_key ? null : r.body,
+    body_encoding: r.body_encoding,
+    body_r2_key: r.body_r2_key,
+  };
+  return { message, attempts: r.attempts };
+}

@@ -1,0 +1,15 @@
+import type { DeliveryScheduler } from "./delivery/scheduler.js";
+
+/** The Worker's bindings; names match BINDINGS in bindings.ts. */
+export interface Env {
+  DB: D1Database;
+  KV: KVNamespace;
+  BODIES: R2Bucket;
+  DELIVERY_SCHEDULER: DurableObjectNamespace<DeliveryScheduler>;
+  /** base64 of 32 bytes: AES-GCM key for secrets at rest. */
+  ENCRYPTION_KEY: string;
+  /** "true" only for local development: destinations may target loopback/private addresses. */
+  ALLOW_PRIVATE_DESTINATIONS?: string;
+  /** Public base URL used in ingest URLs; defaults to the request's origin. */
+  PUBLIC_URL?: string;
+}

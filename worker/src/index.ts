@@ -1,0 +1,14 @@
+import { createApp } from "./api/app.js";
+import { sweep } from "./delivery/sweep.js";
+import type { Env } from "./env.js";
+
+export { DeliveryScheduler } from "./delivery/scheduler.js";
+
+const app = createApp();
+
+export default {
+  fetch: app.fetch,
+  async scheduled(_controller, env, ctx) {
+    ctx.waitUntil(sweep(env, Date.now()));
+  },
+} satisfies ExportedHandler<Env>;
