@@ -163,6 +163,15 @@ describe("httpDestination.deliver: the request", () => {
     ]);
   });
 
+  it("lets configured headers override the default content-type and user-agent", async () => {
+    await httpDestination.deliver(
+      payload(),
+      config({ url: `${base}/hook`, headers: { "Content-Type": "application/cloudevents+json", "User-Agent": "acme-relay" } }),
+      ctx(),
+    );
+    expect(onlyRequest().headers).toMatchObject({ "content-type": "application/cloudevents+json", "user-agent": "acme-relay" });
+  });
+
   it("keeps webhook-id stable across attempts of one delivery", async () => {
     const cfg = config({ url: `${base}/hook` });
     await httpDestination.deliver(payload({ attempt_number: 1 }), cfg, ctx());

@@ -162,11 +162,14 @@ function buildHeaders(payload: DeliveryPayload, config: HttpConfig, sendsBody: b
   for (const [name, value] of Object.entries(payload.headers)) {
     if (!isReservedHeader(name)) headers[name.toLowerCase()] = value;
   }
-  for (const [name, value] of Object.entries(config.headers ?? {})) headers[name.toLowerCase()] = value;
-
   if (sendsBody) headers["content-type"] = payload.content_type ?? "application/json";
   else delete headers["content-type"];
   headers["user-agent"] = USER_AGENT;
+  // Configured headers win over the defaults above (a receiver may insist on its own content-type).
+  for (const [name, value] of Object.entries(config.headers ?? {})) {
+    const lower = name.toLowerCase();
+    if (lower !== "content-type" || sendsBody) headers[lower] = value;
+  }
   headers["x-hookstream-event-id"] = payload.event_id;
   headers["x-hookstream-source-id"] = payload.source_id;
   headers["x-hookstream-attempt"] = String(payload.attempt_number);
