@@ -253,10 +253,23 @@ function killGroup(pgid, signal) {
   }
 }
 
+// eslint-disable-next-line no-control-regex
+const stripAnsi = (text) => text.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, "");
+
+/** The part of a log file written after byte offset `from`, without ANSI colours. */
+function readLog(file, from = 0) {
+  try {
+    const buf = fs.readFileSync(file);
+    return stripAnsi(buf.subarray(Math.min(from, buf.length)).toString("utf8"));
+  } catch {
+    return "";
+  }
+}
+
 function tail(file, lines = 60) {
   if (!file) return "(wrangler output was not captured; see the output above)";
   try {
-    return fs.readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
+    return stripAnsi(fs.readFileSync(file, "utf8")).split("\n").slice(-lines).join("\n");
   } catch (err) {
     return `(could not read ${file}: ${err.message})`;
   }
@@ -311,9 +324,11 @@ export async function startGateway({
   for (const [k, v] of Object.entries(allVars)) args.push("--var", `${k}:${v}`);
 
   let logFd;
+  let logStart = 0;
   if (log) {
     await fsp.mkdir(path.dirname(path.resolve(log)), { recursive: true });
     logFd = fs.openSync(log, "a");
+    logStart = fs.fstatSync(logFd).size;
   }
   const started = Date.now();
   const child = spawn(process.execPath, args, {
@@ -364,6 +379,11 @@ export async function startGateway({
         `wrangler dev exited before becoming healthy (${exitInfo.error?.message ?? exitInfo.signal ?? `exit ${exitInfo.code}`}).\n` +
           `--- ${log ?? "wrangler output"} (tail) ---\n${tail(log)}`,
       );
+    }
+    // wrangler keeps running (waiting for file changes) after a failed build: fail fast instead.
+    if (log && /\[ERROR\] Build failed/.test(readLog(log, logStart))) {
+      await stop();
+      throw new Error(`wrangler dev could not build the Worker.\n--- ${log} (tail) ---\n${tail(log)}`);
     }
     if (Date.now() > deadline) {
       await stop();
