@@ -1,0 +1,33 @@
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { BINDINGS, DURABLE_OBJECT_CLASSES } from "./bindings.js";
+
+/** infra and local dev must wire the names the worker reads; wrangler.jsonc is the local wiring. */
+const wrangler = JSON.parse(
+  readFileSync(fileURLToPath(new URL("../wrangler.jsonc", import.meta.url)), "utf8").replace(/^\s*\/\/.*$/gm, ""),
+) as {
+  d1_databases: { binding: string }[];
+  kv_namespaces: { binding: string }[];
+  r2_buckets: { binding: string }[];
+  durable_objects: { bindings: { name: string; class_name: string }[] };
+  migrations: { new_sqlite_classes?: string[] }[];
+  vars: Record<string, string>;
+};
+
+describe("binding names", () => {
+  it("wrangler.jsonc declares every storage binding the worker reads", () => {
+    expect(wrangler.d1_databases.map((b) => b.binding)).toEqual([BINDINGS.db]);
+    expect(wrangler.kv_namespaces.map((b) => b.binding)).toEqual([BINDINGS.kv]);
+    expect(wrangler.r2_buckets.map((b) => b.binding)).toEqual([BINDINGS.bodies]);
+    expect(wrangler.durable_objects.bindings).toEqual([
+      { name: BINDINGS.deliveryScheduler, class_name: DURABLE_OBJECT_CLASSES.deliveryScheduler },
+    ]);
+    expect(wrangler.vars).toHaveProperty(BINDINGS.allowPrivateDestinations, "false");
+  });
+
+  it("every Durable Object class is created by a migration", () => {
+    const created = wrangler.migrations.flatMap((m) => m.new_sqlite_classes ?? []);
+    expect(created).toEqual(Object.values(DURABLE_OBJECT_CLASSES));
+  });
+});
