@@ -5,8 +5,7 @@ import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY_POLICY, type DestinationType } f
 import {
   countConnectionsTo, deleteDestination, getDestination, insertDestination, listDestinations, updateDestination, type DestinationRow,
 } from "../db/repositories/destinations.js";
-import { listDeadLetters, markRedriven, openDeadLetters } from "../db/repositories/dead-letters.js";
-import { reopenDeliveries } from "../db/repositories/events.js";
+import { listDeadLetters, openDeadLetters, redriveDeadLetters } from "../db/repositories/dead-letters.js";
 import { deliveriesWithEvents } from "../db/repositories/messages.js";
 import { enqueueToSchedulers, schedulerFor } from "../delivery/enqueue.js";
 import { toEnqueueItem } from "../delivery/sweep.js";
@@ -148,11 +147,8 @@ export const destinationsApi = router()
       const t = c.var.principal;
       const entries = await openDeadLetters(c.var.db, t, id, input.ids, REDRIVE_BATCH);
       if (entries.length > 0) {
-        const now = Date.now();
-        const deliveryIds = entries.map((e) => e.delivery_id);
-        await reopenDeliveries(c.var.db, t, deliveryIds, now, [...new Set(entries.map((e) => e.event_id))]);
-        await markRedriven(c.var.db, t, entries.map((e) => e.id), now);
-        const rows = await deliveriesWithEvents(c.env.DB, deliveryIds, t);
+        await redriveDeadLetters(c.var.db, t, entries, Date.now());
+        const rows = await deliveriesWithEvents(c.env.DB, entries.map((e) => e.delivery_id), t);
         await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { force: true });
       }
       return c.json({ redriven: entries.length, remaining: !input.ids && entries.length === REDRIVE_BATCH }, 202);

@@ -74,7 +74,7 @@ export const sourcesApi = router()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted; its events remain" }, ...errorResponses } }),
+    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted with its connections; its events remain" }, ...errorResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const current = await getSource(c.var.db, c.var.principal, id);

@@ -90,12 +90,16 @@ export interface StrandedDelivery {
   destination_id: string;
 }
 
-/** Deliveries that were persisted but never reached their scheduler (the isolate died in between). */
+/**
+ * Deliveries written as pending (at ingest, or reopened by a retry or redrive) that may not
+ * have reached their scheduler because the isolate died in between. Ones the scheduler does
+ * hold (e.g. behind an open circuit) are listed too; handing them over again is a no-op.
+ */
 export async function strandedDeliveries(d1: D1Database, olderThan: number, limit: number): Promise<StrandedDelivery[]> {
   const res = await d1
     .prepare(
       `SELECT id, destination_id FROM deliveries
-        WHERE status = 'pending' AND attempts = 0 AND updated_at < ?1
+        WHERE status = 'pending' AND updated_at < ?1
         ORDER BY updated_at LIMIT ?2`,
     )
     .bind(olderThan, limit)

@@ -1,6 +1,6 @@
 import { and, desc, eq, lt } from "drizzle-orm";
 import type { Database, Tenant } from "../client.js";
-import { sources } from "../schema/index.js";
+import { connections, sources } from "../schema/index.js";
 import { toPage, type Page, type PageQuery } from "./pagination.js";
 
 export type SourceRow = typeof sources.$inferSelect;
@@ -35,7 +35,11 @@ export async function updateSource(
   return rows[0] ?? null;
 }
 
+/** Its connections go with it (in the same batch); its events stay. */
 export async function deleteSource(db: Database, t: Tenant, id: string): Promise<boolean> {
-  const rows = await db.delete(sources).where(and(scope(t), eq(sources.id, id))).returning({ id: sources.id });
-  return rows.length > 0;
+  const [, deleted] = await db.batch([
+    db.delete(connections).where(and(eq(connections.org_id, t.org_id), eq(connections.env_id, t.env_id), eq(connections.source_id, id))),
+    db.delete(sources).where(and(scope(t), eq(sources.id, id))).returning({ id: sources.id }),
+  ]);
+  return deleted.length > 0;
 }
