@@ -57,6 +57,8 @@ export class DeliveryScheduler extends DurableObject<Env> {
   private dispatchAgain = false;
   /** Cached pending alarm time: undefined until read, null when none. */
   private alarmAt: number | null | undefined = undefined;
+  private breakerState: BreakerState | null = null;
+  private destinationId: string | null = null;
   private readonly writer: BatchWriter;
 
   constructor(ctx: DurableObjectState, env: Env) {
@@ -79,7 +81,10 @@ export class DeliveryScheduler extends DurableObject<Env> {
 
   /** Idempotent by delivery id: a delivery already queued, or already finished, is ignored unless forced. */
   async enqueue(destinationId: string, items: EnqueueItem[], opts: { force?: boolean } = {}): Promise<{ accepted: number }> {
-    this.setMeta("destination_id", destinationId);
+    if (this.destinationId !== destinationId) {
+      if (this.getMeta("destination_id") !== destinationId) this.setMeta("destination_id", destinationId);
+      this.destinationId = destinationId;
+    }
     const now = Date.now();
     let accepted = 0;
     for (const item of items) {
@@ -202,6 +207,11 @@ export class DeliveryScheduler extends DurableObject<Env> {
       at = Math.min(at, due);
     }
     if (Number.isFinite(at)) await this.ensureAlarmBy(at);
+    else if (this.alarmAt !== null) {
+      // Idle: no alarm, so an idle destination costs nothing.
+      this.alarmAt = null;
+      await this.ctx.storage.deleteAlarm();
+    }
   }
 
   /** Makes sure an alarm fires no later than `at`; an earlier pending alarm is left alone. */
@@ -304,12 +314,18 @@ export class DeliveryScheduler extends DurableObject<Env> {
   }
 
   private breaker(): BreakerState {
-    const raw = this.getMeta("breaker");
-    return raw ? (JSON.parse(raw) as BreakerState) : CLOSED;
+    if (!this.breakerState) {
+      const raw = this.getMeta("breaker");
+      this.breakerState = raw ? (JSON.parse(raw) as BreakerState) : CLOSED;
+    }
+    return this.breakerState;
   }
 
   private setBreaker(s: BreakerState): void {
-    this.setMeta("breaker", JSON.stringify(s));
+    const before = this.breaker();
+    this.breakerState = s;
+    // Storage writes are billed: a closed circuit staying closed writes nothing.
+    if (JSON.stringify(s) !== JSON.stringify(before)) this.setMeta("breaker", JSON.stringify(s));
   }
 
   private getMeta(key: string): string | null {
