@@ -117,7 +117,7 @@ CREATE TABLE `deliveries` (
 );
 --> statement-breakpoint
 CREATE INDEX `deliveries_event_idx` ON `deliveries` (`event_id`);--> statement-breakpoint
-CREATE INDEX `deliveries_sweep_idx` ON `deliveries` (`status`,`updated_at`);--> statement-breakpoint
+CREATE INDEX `deliveries_sweep_idx` ON `deliveries` (`status`,`id`);--> statement-breakpoint
 CREATE INDEX `deliveries_destination_idx` ON `deliveries` (`destination_id`,`id`);--> statement-breakpoint
 CREATE TABLE `delivery_attempts` (
 	`id` text PRIMARY KEY NOT NULL,

@@ -1,4 +1,4 @@
-import { OpenAPIHono } from "@hono/zod-openapi";
+import { OpenAPIHono, z } from "@hono/zod-openapi";
 import { AppError } from "../lib/errors.js";
 import { handleIngest } from "../ingest/handler.js";
 import { requireApiKey } from "./auth.js";
@@ -36,17 +36,20 @@ export function createApp() {
 
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.req.param("source_id")));
-  app.openAPIRegistry.registerPath({
+  const api = createApi();
+  api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "hs_live_… / hs_test_… project API key" });
+  // Documented on the /v1 document (its server is /v1); served above, outside the API-key middleware.
+  api.openAPIRegistry.registerPath({
     method: "post",
-    path: "/v1/ingest/{source_id}",
+    path: "/ingest/{source_id}",
     tags: ["Ingest"],
     summary: "Receive a webhook (any method). Answers once the event is durable.",
+    security: [],
+    request: { params: z.object({ source_id: z.string().openapi({ param: { name: "source_id", in: "path" } }) }) },
     responses: { 202: { description: "accepted: `{ \"event_id\": \"evt_…\" }`" }, 404: { description: "unknown source" }, 413: { description: "body over the source's limit" } },
   });
-
-  const api = createApi();
   app.get("/v1/openapi.json", (c) =>
-    c.json(api.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO, servers: [{ url: "/v1" }] })),
+    c.json(api.getOpenAPI31Document({ openapi: "3.1.0", info: OPENAPI_INFO, servers: [{ url: "/v1" }], security: [{ apiKey: [] }] })),
   );
   app.route("/v1", api);
   return app;

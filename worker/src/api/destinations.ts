@@ -5,7 +5,8 @@ import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_RETRY_POLICY, type DestinationType } f
 import {
   countConnectionsTo, deleteDestination, getDestination, insertDestination, listDestinations, updateDestination, type DestinationRow,
 } from "../db/repositories/destinations.js";
-import { listDeadLetters, openDeadLetters, redriveDeadLetters } from "../db/repositories/dead-letters.js";
+import { listDeadLetters, openDeadLetters } from "../db/repositories/dead-letters.js";
+import { reopenDeliveries } from "../db/repositories/events.js";
 import { deliveriesWithEvents } from "../db/repositories/messages.js";
 import { enqueueToSchedulers, schedulerFor } from "../delivery/enqueue.js";
 import { toEnqueueItem } from "../delivery/sweep.js";
@@ -147,9 +148,9 @@ export const destinationsApi = router()
       const t = c.var.principal;
       const entries = await openDeadLetters(c.var.db, t, id, input.ids, REDRIVE_BATCH);
       if (entries.length > 0) {
-        await redriveDeadLetters(c.var.db, t, entries, Date.now());
+        await reopenDeliveries(c.var.db, t, entries.map((e) => e.delivery_id), [...new Set(entries.map((e) => e.event_id))], Date.now());
         const rows = await deliveriesWithEvents(c.env.DB, entries.map((e) => e.delivery_id), t);
-        await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { force: true });
+        await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { mode: "now" });
       }
       return c.json({ redriven: entries.length, remaining: !input.ids && entries.length === REDRIVE_BATCH }, 202);
     },

@@ -1,7 +1,7 @@
 import type { Context } from "hono";
 import { HTTPException } from "hono/http-exception";
 import type { z } from "@hono/zod-openapi";
-import { AppError, ERROR_STATUS } from "../lib/errors.js";
+import { AppError, ERROR_STATUS, type ErrorCode } from "../lib/errors.js";
 import { ErrorSchema } from "./schemas.js";
 
 export function validationError(error: z.ZodError): AppError {
@@ -15,11 +15,12 @@ export function onError(err: Error, c: Context): Response {
   if (err instanceof AppError) {
     return c.json({ error: { code: err.code, message: err.message, ...(err.details ? { details: err.details } : {}) } }, err.status);
   }
-  if (err instanceof HTTPException) {
-    const status = err.status;
-    if (status === 400) return c.json({ error: { code: "invalid_json", message: "request body is not valid JSON" } }, 400);
-    if (status === 413) return c.json({ error: { code: "payload_too_large", message: "request body too large" } }, 413);
-    if (status < 500) return c.json({ error: { code: "validation_failed", message: err.message || "bad request" } }, status);
+  if (err instanceof HTTPException && err.status < 500) {
+    if (err.status === 400) return c.json({ error: { code: "invalid_json", message: "request body is not valid JSON" } }, 400);
+    // Keep the framework's status only where a code of ours says the same thing.
+    const code = (Object.keys(ERROR_STATUS) as ErrorCode[]).find((k) => ERROR_STATUS[k] === err.status && k !== "validation_failed");
+    if (code) return c.json({ error: { code, message: err.message || code.replaceAll("_", " ") } }, ERROR_STATUS[code]);
+    return c.json({ error: { code: "validation_failed", message: err.message || "bad request" } }, 400);
   }
   console.error("unhandled error", { path: new URL(c.req.url).pathname, error: err instanceof Error ? err.stack ?? err.message : String(err) });
   return c.json({ error: { code: "internal", message: "internal error" } }, ERROR_STATUS.internal);

@@ -67,9 +67,9 @@ export const eventsApi = router()
         if (created.length > 0) await c.env.DB.batch(deliveryInserts(c.env.DB, t, created, now));
         ids = created.map((d) => d.id);
       }
-      await reopenDeliveries(c.var.db, t, ids, now, ids.length > 0 ? [event.id] : []);
+      await reopenDeliveries(c.var.db, t, ids, [event.id], now);
       const rows = await deliveriesWithEvents(c.env.DB, ids, t);
-      await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { force: true });
+      await enqueueToSchedulers(c.env, rows.map(toEnqueueItem), { mode: "now" });
       return c.json({ event_id: event.id, deliveries: ids.length }, 202);
     },
   );

@@ -50,8 +50,3 @@ export function recordFailure(s: BreakerState, policy: CircuitBreakerPolicy, now
   }
   return { ...s, consecutive_failures: failures };
 }
-
-/** A probe that ended without a verdict on the destination (e.g. a permanent 4xx) frees the slot. */
-export function releaseProbe(s: BreakerState): BreakerState {
-  return s.state === "open" ? { ...s, probe_in_flight: false } : s;
-}

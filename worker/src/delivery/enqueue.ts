@@ -1,12 +1,12 @@
 import type { Env } from "../env.js";
-import type { EnqueueItem } from "./scheduler.js";
+import type { EnqueueItem, EnqueueMode } from "./scheduler.js";
 
 /**
  * Hands messages to each destination's scheduler, one call per destination, in parallel.
  * Returns the destinations whose scheduler could not be reached (their deliveries stay
  * `pending` in D1, where the sweep finds them).
  */
-export async function enqueueToSchedulers(env: Env, items: EnqueueItem[], opts: { force?: boolean } = {}): Promise<string[]> {
+export async function enqueueToSchedulers(env: Env, items: EnqueueItem[], opts: { mode?: EnqueueMode } = {}): Promise<string[]> {
   const byDestination = new Map<string, EnqueueItem[]>();
   for (const item of items) {
     const list = byDestination.get(item.message.destination_id);

@@ -23,6 +23,8 @@ const WRITE_RETRY_MS = 5_000;
 const CONFIG_TTL_MS = 30_000;
 const DONE_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
+export type EnqueueMode = "new" | "reopen" | "now";
+
 export interface EnqueueItem {
   message: OutboundMessage;
   /** Attempts already made (manual retry and redrive keep counting). */
@@ -79,8 +81,14 @@ export class DeliveryScheduler extends DurableObject<Env> {
     if (b.probe_in_flight) this.setBreaker({ ...b, probe_in_flight: false });
   }
 
-  /** Idempotent by delivery id: a delivery already queued, or already finished, is ignored unless forced. */
-  async enqueue(destinationId: string, items: EnqueueItem[], opts: { force?: boolean } = {}): Promise<{ accepted: number }> {
+  /**
+   * Idempotent by delivery id. `mode` says what to do with one this scheduler already knows:
+   * - `new` (ingest): a queued or recently finished delivery is ignored;
+   * - `reopen` (the sweep: D1 says it is still pending): a finished one is queued again, a queued one is left alone;
+   * - `now` (manual retry, redrive): queued again, and one waiting out a backoff becomes due now.
+   */
+  async enqueue(destinationId: string, items: EnqueueItem[], opts: { mode?: EnqueueMode } = {}): Promise<{ accepted: number }> {
+    const mode = opts.mode ?? "new";
     if (this.destinationId !== destinationId) {
       if (this.getMeta("destination_id") !== destinationId) this.setMeta("destination_id", destinationId);
       this.destinationId = destinationId;
@@ -89,20 +97,31 @@ export class DeliveryScheduler extends DurableObject<Env> {
     let accepted = 0;
     for (const item of items) {
       const id = item.message.delivery_id;
-      if (opts.force) this.sql.exec("DELETE FROM done WHERE delivery_id = ?", id);
-      else if (this.sql.exec("SELECT 1 FROM done WHERE delivery_id = ?", id).toArray().length > 0) continue;
-      const res = this.sql.exec(
-        "INSERT OR IGNORE INTO queue (delivery_id, message, attempts, next_at) VALUES (?, ?, ?, ?)",
+      if (mode === "new") {
+        if (this.sql.exec("SELECT 1 FROM done WHERE delivery_id = ?", id).toArray().length > 0) continue;
+      } else this.sql.exec("DELETE FROM done WHERE delivery_id = ?", id);
+      const queued = this.sql.exec("SELECT 1 FROM queue WHERE delivery_id = ?", id).toArray().length > 0;
+      if (queued) {
+        if (mode === "now") {
+          this.sql.exec("UPDATE queue SET next_at = ? WHERE delivery_id = ?", now, id);
+          accepted++;
+        }
+        continue;
+      }
+      this.sql.exec(
+        "INSERT INTO queue (delivery_id, message, attempts, next_at) VALUES (?, ?, ?, ?)",
         id,
         JSON.stringify(item.message),
         item.attempts,
         now,
       );
-      accepted += res.rowsWritten;
+      accepted++;
     }
     // Durable before we answer: if this isolate dies now, the alarm delivers what we accepted.
-    if (accepted > 0) await this.ensureAlarmBy(now + LEASE_MS);
-    this.kick();
+    if (accepted > 0) {
+      await this.ensureAlarmBy(now + LEASE_MS);
+      this.kick();
+    }
     return { accepted };
   }
 

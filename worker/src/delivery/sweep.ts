@@ -9,16 +9,21 @@ import type { EnqueueItem } from "./scheduler.js";
 /** A delivery still pending this long after it was written never reached its scheduler. */
 export const STRANDED_AFTER_MS = 60_000;
 const SWEEP_LIMIT = 500;
+const SWEEP_CURSOR_KEY = "sweep:cursor";
 
 /**
  * The cron backstop for "no accepted event is lost": deliveries persisted with their event
  * but never handed to a scheduler are handed over again. Schedulers ignore ones they already have.
  */
 export async function sweep(env: Env, now: number): Promise<number> {
-  const stranded = await strandedDeliveries(env.DB, now - STRANDED_AFTER_MS, SWEEP_LIMIT);
+  const after = (await env.KV.get(SWEEP_CURSOR_KEY)) ?? "";
+  const stranded = await strandedDeliveries(env.DB, now - STRANDED_AFTER_MS, after, SWEEP_LIMIT);
+  const next = stranded.length === SWEEP_LIMIT ? stranded[stranded.length - 1]!.id : "";
+  if (next !== after) await env.KV.put(SWEEP_CURSOR_KEY, next);
   if (stranded.length === 0) return 0;
   const rows = await deliveriesWithEvents(env.DB, stranded.map((s) => s.id));
-  await enqueueToSchedulers(env, rows.map(toEnqueueItem));
+  // D1 says pending: a scheduler that finished it earlier must take it again.
+  await enqueueToSchedulers(env, rows.map(toEnqueueItem), { mode: "reopen" });
   return rows.length;
 }
 

@@ -9,6 +9,7 @@ export const ERROR_STATUS = {
   conflict: 409,
   managed_by_config: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   rate_limited: 429,
   internal: 500,
   unavailable: 503,

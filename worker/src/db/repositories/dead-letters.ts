@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray, isNull, lt } from "drizzle-orm";
 import type { Database, Tenant } from "../client.js";
-import { deadLetters, deliveries, events } from "../schema/index.js";
+import { deadLetters } from "../schema/index.js";
 import { toPage, type Page, type PageQuery } from "./pagination.js";
 
 export type DeadLetterRow = typeof deadLetters.$inferSelect;
@@ -31,21 +31,4 @@ export async function openDeadLetters(db: Database, t: Tenant, destinationId: st
     .where(and(open(t, destinationId), ids ? inArray(deadLetters.id, ids) : undefined))
     .orderBy(deadLetters.id)
     .limit(limit);
-}
-
-/** One atomic batch: the entries leave the DLQ, their deliveries and events are open again. */
-export async function redriveDeadLetters(db: Database, t: Tenant, entries: DeadLetterRow[], now: number): Promise<void> {
-  if (entries.length === 0) return;
-  const own = (table: typeof deadLetters | typeof deliveries | typeof events) => and(eq(table.org_id, t.org_id), eq(table.env_id, t.env_id));
-  await db.batch([
-    db.update(deadLetters).set({ redriven_at: now }).where(and(own(deadLetters), inArray(deadLetters.id, entries.map((e) => e.id)))),
-    db
-      .update(deliveries)
-      .set({ status: "pending", next_attempt_at: null, updated_at: now })
-      .where(and(own(deliveries), inArray(deliveries.id, entries.map((e) => e.delivery_id)))),
-    db
-      .update(events)
-      .set({ status: "processing", updated_at: now })
-      .where(and(own(events), inArray(events.id, [...new Set(entries.map((e) => e.event_id))]))),
-  ]);
 }

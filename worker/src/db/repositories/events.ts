@@ -1,6 +1,6 @@
-import { and, asc, desc, eq, getTableColumns, inArray, lt } from "drizzle-orm";
+import { and, asc, desc, eq, getTableColumns, inArray, isNull, lt } from "drizzle-orm";
 import type { Database, Tenant } from "../client.js";
-import { deliveries, deliveryAttempts, events } from "../schema/index.js";
+import { deadLetters, deliveries, deliveryAttempts, events } from "../schema/index.js";
 import type { DeliveryStatus, EventStatus } from "../../model/types.js";
 import { toPage, type Page, type PageQuery } from "./pagination.js";
 
@@ -75,17 +75,20 @@ export async function listAttempts(db: Database, t: Tenant, q: AttemptListQuery)
   return toPage(rows, q.limit);
 }
 
-/** Puts finished deliveries back to pending before they are enqueued again (manual retry, redrive). */
-export async function reopenDeliveries(db: Database, t: Tenant, ids: string[], now: number, eventIds: string[]): Promise<void> {
+/**
+ * Puts deliveries back to pending before they are handed to their schedulers again (manual
+ * retry, redrive), in one atomic batch: their open dead letters are closed and their events
+ * are processing again. Should the hand-off then fail, the sweep finds them pending.
+ */
+export async function reopenDeliveries(db: Database, t: Tenant, ids: string[], eventIds: string[], now: number): Promise<void> {
   if (ids.length === 0) return;
+  const own = (table: typeof deadLetters | typeof deliveries | typeof events) => and(eq(table.org_id, t.org_id), eq(table.env_id, t.env_id));
   await db.batch([
     db
       .update(deliveries)
       .set({ status: "pending" satisfies DeliveryStatus, next_attempt_at: null, updated_at: now })
-      .where(and(eq(deliveries.org_id, t.org_id), eq(deliveries.env_id, t.env_id), inArray(deliveries.id, ids))),
-    db
-      .update(events)
-      .set({ status: "processing", updated_at: now })
-      .where(and(eq(events.org_id, t.org_id), eq(events.env_id, t.env_id), inArray(events.id, eventIds))),
+      .where(and(own(deliveries), inArray(deliveries.id, ids))),
+    db.update(deadLetters).set({ redriven_at: now }).where(and(own(deadLetters), inArray(deadLetters.delivery_id, ids), isNull(deadLetters.redriven_at))),
+    db.update(events).set({ status: "processing", updated_at: now }).where(and(own(events), inArray(events.id, eventIds))),
   ]);
 }

@@ -92,17 +92,18 @@ export interface StrandedDelivery {
 
 /**
  * Deliveries written as pending (at ingest, or reopened by a retry or redrive) that may not
- * have reached their scheduler because the isolate died in between. Ones the scheduler does
- * hold (e.g. behind an open circuit) are listed too; handing them over again is a no-op.
+ * have reached their scheduler because the isolate died in between. Ones a scheduler does
+ * hold (e.g. behind an open circuit) match too, so the scan walks forward from `after` by id
+ * and wraps around: a large held backlog cannot starve a stranded delivery.
  */
-export async function strandedDeliveries(d1: D1Database, olderThan: number, limit: number): Promise<StrandedDelivery[]> {
+export async function strandedDeliveries(d1: D1Database, olderThan: number, after: string, limit: number): Promise<StrandedDelivery[]> {
   const res = await d1
     .prepare(
       `SELECT id, destination_id FROM deliveries
-        WHERE status = 'pending' AND updated_at < ?1
-        ORDER BY updated_at LIMIT ?2`,
+        WHERE status = 'pending' AND id > ?2 AND updated_at < ?1
+        ORDER BY id LIMIT ?3`,
     )
-    .bind(olderThan, limit)
+    .bind(olderThan, after, limit)
     .all<StrandedDelivery>();
   return res.results;
 }

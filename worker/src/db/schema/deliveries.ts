@@ -19,7 +19,7 @@ export const deliveries = sqliteTable(
   },
   (t) => [
     index("deliveries_event_idx").on(t.event_id),
-    index("deliveries_sweep_idx").on(t.status, t.updated_at),
+    index("deliveries_sweep_idx").on(t.status, t.id),
     index("deliveries_destination_idx").on(t.destination_id, t.id),
   ],
 );

@@ -131,7 +131,7 @@ describe("httpDestination.deliver: the request", () => {
     expect(withoutLatency(result)).toEqual({ kind: "delivered", status_code: 200, response_body: '{"received":true}' });
     const sent = onlyRequest();
     expect(sent.method).toBe("POST");
-    expect(sent.path).toBe("/hook");
+    expect(sent.path).toBe("/hook?page=2");
     expect(sent.body).toBe(BODY);
     expect(sent.headers).toMatchObject({
       "x-github-event": "push",
@@ -170,6 +170,12 @@ describe("httpDestination.deliver: the request", () => {
       ctx(),
     );
     expect(onlyRequest().headers).toMatchObject({ "content-type": "application/cloudevents+json", "user-agent": "acme-relay" });
+  });
+
+  it("forwards the ingest query string unless told not to; the URL's own parameters win", async () => {
+    await httpDestination.deliver(payload({ query: { page: "2", token: "from-event" } }), config({ url: `${base}/hook?token=fixed` }), ctx());
+    await httpDestination.deliver(payload({ query: { page: "2" } }), config({ url: `${base}/hook`, forward_query: false }), ctx());
+    expect(requests.map((r) => r.path)).toEqual(["/hook?token=fixed&page=2", "/hook"]);
   });
 
   it("keeps webhook-id stable across attempts of one delivery", async () => {
@@ -344,6 +350,7 @@ describe("httpConfigSchema", () => {
       url: "https://example.com/hooks",
       method: "POST",
       timeout_ms: 30_000,
+      forward_query: true,
     });
   });
 
@@ -353,6 +360,7 @@ describe("httpConfigSchema", () => {
       method: "PUT",
       headers: { authorization: "Bearer t", "X-Api-Key": "k" },
       timeout_ms: 100,
+      forward_query: false,
       signing_secret: SECRET,
       permanent_status_codes: [503],
       retryable_status_codes: [409],

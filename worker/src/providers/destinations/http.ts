@@ -63,6 +63,8 @@ export const httpConfigSchema = z
       )
       .optional(),
     timeout_ms: z.int().min(100).max(60_000).default(DEFAULT_TIMEOUT_MS),
+    /** Append the ingest request's query string to the URL (as Hookdeck does); the URL's own parameters win. */
+    forward_query: z.boolean().default(true),
     signing_secret: z
       .string()
       .refine((secret) => {
@@ -176,6 +178,14 @@ function buildHeaders(payload: DeliveryPayload, config: HttpConfig, sendsBody: b
   return headers;
 }
 
+export function withQuery(url: string, query: Record<string, string>): string {
+  const entries = Object.entries(query);
+  if (entries.length === 0) return url;
+  const target = new URL(url);
+  for (const [name, value] of entries) if (!target.searchParams.has(name)) target.searchParams.set(name, value);
+  return target.toString();
+}
+
 export const httpDestination: DestinationProvider<HttpConfig> = {
   type: "http",
   configSchema: httpConfigSchema,
@@ -203,7 +213,7 @@ export const httpDestination: DestinationProvider<HttpConfig> = {
     }
 
     const result = await ctx.outbound.send({
-      url: config.url,
+      url: config.forward_query ? withQuery(config.url, payload.query) : config.url,
       method: config.method,
       headers,
       body: sendsBody ? body : null,

@@ -1,0 +1,18 @@
+import type { D1Migration } from "cloudflare:test";
+import type { Env as WorkerEnv } from "../src/env.js";
+
+declare global {
+  namespace Cloudflare {
+    interface Env extends WorkerEnv {
+      /** Read by vitest.workers.config.ts, applied by test/setup/apply-migrations.ts. */
+      TEST_MIGRATIONS: D1Migration[];
+    }
+  }
+}
+
+declare module "vitest" {
+  interface ProvidedContext {
+    /** Base URL of the node:http receiver started by test/setup/receiver.ts. */
+    receiverUrl: string;
+  }
+}

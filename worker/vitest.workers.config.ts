@@ -1,0 +1,34 @@
+import { fileURLToPath } from "node:url";
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-pool-workers";
+import { defineConfig } from "vitest/config";
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+
+/** A fixed test key (base64 of 32 bytes); production reads ENCRYPTION_KEY from a secret. */
+const TEST_ENCRYPTION_KEY = Buffer.alloc(32, 7).toString("base64");
+
+export default defineConfig(async () => {
+  const migrations = await readD1Migrations(here("./migrations"));
+  return {
+    root: here("."),
+    plugins: [
+      cloudflareTest({
+        wrangler: { configPath: here("./wrangler.jsonc") },
+        miniflare: {
+          bindings: {
+            ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+            ALLOW_PRIVATE_DESTINATIONS: "true",
+            TEST_MIGRATIONS: migrations,
+          },
+        },
+      }),
+    ],
+    test: {
+      include: ["test/integration/**/*.test.ts"],
+      globalSetup: ["test/setup/receiver.ts"],
+      setupFiles: ["test/setup/apply-migrations.ts"],
+      testTimeout: 30_000,
+      hookTimeout: 30_000,
+    },
+  };
+});
