@@ -30,3 +30,4 @@ export async function enqueueToSchedulers(env: Env, items: EnqueueItem[], opts: 
 export function schedulerFor(env: Env, destinationId: string) {
   return env.DELIVERY_SCHEDULER.get(env.DELIVERY_SCHEDULER.idFromName(destinationId));
 }
+

@@ -12,7 +12,7 @@ import { createOutbound } from "./outbound.js";
 import type { DeliveryResult } from "./result.js";
 import { loadDestinationConfig, type LoadedDestination } from "./destination-config.js";
 import { resolvePayload } from "./payload.js";
-import { BatchWriter } from "./batch-writer.js";
+import { Coalescer } from "../lib/coalescer.js";
 
 /** In-flight attempts per destination. */
 const CONCURRENCY = 10;
@@ -61,7 +61,8 @@ export class DeliveryScheduler extends DurableObject<Env> {
   private alarmAt: number | null | undefined = undefined;
   private breakerState: BreakerState | null = null;
   private destinationId: string | null = null;
-  private readonly writer: BatchWriter;
+  /** Concurrent attempts' outcome writes share one D1 batch. */
+  private readonly writer: Coalescer<D1PreparedStatement[]>;
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -75,7 +76,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
     this.sql.exec("CREATE INDEX IF NOT EXISTS queue_next ON queue (next_at, seq)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS done (delivery_id TEXT PRIMARY KEY, done_at INTEGER NOT NULL)");
     this.sql.exec("CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)");
-    this.writer = new BatchWriter(env.DB);
+    this.writer = new Coalescer((groups) => env.DB.batch(groups.flat()).then(() => undefined), 40);
     // A new instance has nothing in flight: a probe left over from a crash must not block the circuit.
     const b = this.breaker();
     if (b.probe_in_flight) this.setBreaker({ ...b, probe_in_flight: false });
@@ -307,7 +308,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
     };
     const dead = deadReason ? { id: newId("deadLetter", now), reason: deadReason } : null;
     try {
-      await this.writer.write(outcomeStatements(this.env.DB, attempt, update, dead));
+      await this.writer.add(outcomeStatements(this.env.DB, attempt, update, dead));
     } catch (err) {
       console.error("could not record attempt; it will be repeated", { delivery: m.delivery_id, error: String(err) });
       this.sql.exec("UPDATE queue SET next_at = ? WHERE delivery_id = ?", now + WRITE_RETRY_MS, m.delivery_id);

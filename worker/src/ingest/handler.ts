@@ -4,7 +4,7 @@ import { decodeUtf8Strict, toBase64 } from "../lib/encoding.js";
 import { isId, newId } from "../model/ids.js";
 import type { ReceivedRequest } from "../model/event.js";
 import { DEFAULT_MAX_BODY_BYTES, INLINE_BODY_LIMIT } from "../model/types.js";
-import { persistEvent, type NewDelivery } from "../db/repositories/ingest.js";
+import { eventStatements, type NewDelivery } from "../db/repositories/ingest.js";
 import { planDeliveries, toMessage } from "../routing/plan.js";
 import { enqueueToSchedulers } from "../delivery/enqueue.js";
 import { sourceRouting } from "./source-cache.js";
@@ -54,7 +54,7 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
   const plan = planDeliveries(received, routing.connections, () => newId("delivery", now));
   const deliveries: NewDelivery[] = plan.map((p) => ({ id: p.delivery_id, event_id: eventId, connection_id: p.connection_id, destination_id: p.destination_id }));
   try {
-    await persistEvent(env.DB, tenant, {
+    const statements = eventStatements(env.DB, tenant, {
       id: eventId,
       source_id: source.id,
       method: received.method,
@@ -70,6 +70,9 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
       status: plan.length > 0 ? "processing" : "received",
       received_at: now,
     }, deliveries);
+    // One request, one batch: a batch shared between requests would make each wait on
+    // another request's I/O, which workerd cancels as a hung request.
+    await env.DB.batch(statements);
   } catch (err) {
     console.error("could not persist event", { source: source.id, error: String(err) });
     if (r2Key) await env.BODIES.delete(r2Key).catch(() => undefined);

@@ -13,17 +13,13 @@ interface Entry {
 }
 
 const cache = new Map<string, Entry>();
-const inflight = new Map<string, Promise<SourceRouting | null>>();
 
 export async function sourceRouting(d1: D1Database, sourceId: string, now: number): Promise<SourceRouting | null> {
   const hit = cache.get(sourceId);
   if (hit && hit.expires > now) return hit.value;
-  let pending = inflight.get(sourceId);
-  if (!pending) {
-    pending = loadSourceRouting(d1, sourceId).finally(() => inflight.delete(sourceId));
-    inflight.set(sourceId, pending);
-  }
-  const value = await pending;
+  // Each miss loads for itself: sharing one request's load with others would leave them
+  // waiting on another request's I/O, which workerd cancels as hung.
+  const value = await loadSourceRouting(d1, sourceId);
   if (cache.size >= MAX_ENTRIES) cache.clear();
   cache.set(sourceId, { value, expires: now + SOURCE_CACHE_TTL_MS });
   return value;

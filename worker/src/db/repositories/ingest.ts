@@ -58,8 +58,8 @@ export function deliveryInserts(d1: D1Database, t: Tenant, list: NewDelivery[], 
   return list.map((d) => stmt.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, now));
 }
 
-/** One atomic batch: the event and every delivery it fans out to, or nothing. */
-export async function persistEvent(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[]): Promise<void> {
+/** The event and every delivery it fans out to: written together, atomically, or not at all. */
+export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[]): D1PreparedStatement[] {
   const insertEvent = d1
     .prepare(
       `INSERT INTO events (id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
@@ -70,5 +70,5 @@ export async function persistEvent(d1: D1Database, t: Tenant, e: NewEvent, list:
       e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
       e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at,
     );
-  await d1.batch([insertEvent, ...deliveryInserts(d1, t, list, e.received_at)]);
+  return [insertEvent, ...deliveryInserts(d1, t, list, e.received_at)];
 }
