@@ -93,6 +93,7 @@ CREATE TABLE `events` (
 	`content_type` text,
 	`source_ip` text,
 	`user_agent` text,
+	`routing` text,
 	`status` text NOT NULL,
 	`received_at` integer NOT NULL,
 	`updated_at` integer NOT NULL
@@ -133,6 +134,7 @@ CREATE TABLE `delivery_attempts` (
 	`latency_ms` integer NOT NULL,
 	`response_body` text,
 	`error` text,
+	`validation_errors` text,
 	`created_at` integer NOT NULL
 );
 --> statement-breakpoint

@@ -4,6 +4,7 @@ import { handleIngest } from "../ingest/handler.js";
 import { requireApiKey } from "./auth.js";
 import type { AppEnv } from "./context.js";
 import { onError } from "./errors.js";
+import { FilterRuleDoc } from "./schemas.js";
 import { sourcesApi } from "./sources.js";
 import { destinationsApi } from "./destinations.js";
 import { connectionsApi } from "./connections.js";
@@ -37,6 +38,7 @@ export function createApp() {
   app.get("/healthz", (c) => c.json({ ok: true }));
   app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.req.param("source_id")));
   const api = createApi();
+  api.openAPIRegistry.register("FilterRule", FilterRuleDoc);
   api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "hs_live_… / hs_test_… project API key" });
   // Documented on the /v1 document (its server is /v1); served above, outside the API-key middleware.
   api.openAPIRegistry.registerPath({

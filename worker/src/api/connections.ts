@@ -7,9 +7,13 @@ import {
 import { invalidateSourceRouting } from "../ingest/source-cache.js";
 import { body, json, router } from "./context.js";
 import { errorResponses } from "./errors.js";
-import { ConnectionCreateSchema, ConnectionSchema, ConnectionUpdateSchema, idParam, listOf, PageQuerySchema } from "./schemas.js";
+import {
+  ConnectionCreateSchema, ConnectionSchema, ConnectionTestResultSchema, ConnectionTestSchema, ConnectionUpdateSchema, idParam, listOf, PageQuerySchema,
+} from "./schemas.js";
 import { connectionView } from "./views.js";
 import { assertApiManaged } from "./shared.js";
+import { checkSchemaOrThrow, checkTransformOrThrow, parseFilters } from "./connection-rules.js";
+import { testConnection } from "./connection-test.js";
 
 const tags = ["Connections"];
 const Id = idParam("con");
@@ -30,6 +34,8 @@ export const connectionsApi = router()
     createRoute({ method: "post", path: "/", tags, request: { body: body(ConnectionCreateSchema) }, responses: { 201: json(ConnectionSchema, "created"), ...errorResponses } }),
     async (c) => {
       const input = c.req.valid("json");
+      checkTransformOrThrow(input.transform);
+      checkSchemaOrThrow(input.schema);
       const t = c.var.principal;
       const exists = await endpointsExist(c.var.db, t, input.source_id, input.destination_id);
       if (!exists.source) throw new AppError("validation_failed", "source_id: no such source in this project");
@@ -42,10 +48,10 @@ export const connectionsApi = router()
         name: input.name ?? null,
         source_id: input.source_id,
         destination_id: input.destination_id,
-        filters: "[]",
-        transform: null,
-        schema: null,
-        schema_mode: "reject",
+        filters: JSON.stringify(input.filters === undefined ? [] : parseFilters(input.filters)),
+        transform: input.transform ?? null,
+        schema: input.schema ? JSON.stringify(input.schema) : null,
+        schema_mode: input.schema_mode ?? "reject",
         enabled: input.enabled ?? true,
         managed_by: "api",
         created_at: now,
@@ -55,6 +61,13 @@ export const connectionsApi = router()
       invalidateSourceRouting(row.source_id);
       return c.json(connectionView(row), 201);
     },
+  )
+  .openapi(
+    createRoute({
+      method: "post", path: "/test", tags, summary: "Dry run: filters → transform → schema on a stored event or a sample payload, without delivering",
+      request: { body: body(ConnectionTestSchema) }, responses: { 200: json(ConnectionTestResultSchema, "what would happen"), ...errorResponses },
+    }),
+    async (c) => c.json(await testConnection(c.var.db, c.env, c.var.principal, c.req.valid("json")), 200),
   )
   .openapi(
     createRoute({ method: "get", path: "/{id}", tags, request: { params: Id }, responses: { 200: json(ConnectionSchema, "the connection"), ...errorResponses } }),
@@ -72,9 +85,15 @@ export const connectionsApi = router()
       const current = await getConnection(c.var.db, c.var.principal, id);
       if (!current) throw notFound("connection");
       assertApiManaged(current, "connection");
+      checkTransformOrThrow(input.transform);
+      checkSchemaOrThrow(input.schema);
       const row = await updateConnection(c.var.db, c.var.principal, id, {
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.enabled !== undefined ? { enabled: input.enabled } : {}),
+        ...(input.filters !== undefined ? { filters: JSON.stringify(parseFilters(input.filters)) } : {}),
+        ...(input.transform !== undefined ? { transform: input.transform } : {}),
+        ...(input.schema !== undefined ? { schema: input.schema === null ? null : JSON.stringify(input.schema) } : {}),
+        ...(input.schema_mode !== undefined ? { schema_mode: input.schema_mode } : {}),
         updated_at: Date.now(),
       });
       if (!row) throw notFound("connection");

@@ -122,16 +122,42 @@ export const RedriveSchema = z
   .openapi("RedriveRequest");
 
 // ---- connections
+const FilterRuleDoc = z
+  .object({
+    field: z.string().openapi({ example: "body.data.object.amount", description: "dot path into body, headers (case-insensitive) or query; array indexes as numbers" }),
+    op: z.enum(["eq", "neq", "contains", "gt", "gte", "lt", "lte", "exists", "in"]),
+    value: z.unknown().optional(),
+  })
+  .openapi("FilterRule");
+/** Documented shape; the full rules (groups, bounds, per-op values) are checked by routing/filters.ts. */
+const filtersField = z
+  .array(z.unknown())
+  .openapi({ description: "all must match; a rule, or a group { any: [...] } / { all: [...] }", type: "array", items: { $ref: "#/components/schemas/FilterRule" } });
+const transformField = z.string().max(10 * 1024).nullable().openapi({ description: "JSONata over { body, headers, query, metadata }", example: '{ "id": body.id, "amount": body.data.amount / 100 }' });
+const schemaField = z.record(z.string(), z.unknown()).nullable().openapi({ description: "JSON Schema (draft 2020-12 by default, or draft-07 via $schema)" });
+const schemaModeField = z.enum(["reject", "warn"]);
+
 export const ConnectionCreateSchema = z
   .strictObject({
     name: name.nullable().optional(),
     source_id: z.string().regex(/^src_[0-9a-f]{32}$/, "must be a src_ id"),
     destination_id: z.string().regex(/^dst_[0-9a-f]{32}$/, "must be a dst_ id"),
+    filters: filtersField.optional(),
+    transform: transformField.optional(),
+    schema: schemaField.optional(),
+    schema_mode: schemaModeField.optional(),
     enabled: z.boolean().optional(),
   })
   .openapi("ConnectionCreate");
 export const ConnectionUpdateSchema = z
-  .strictObject({ name: name.nullable().optional(), enabled: z.boolean().optional() })
+  .strictObject({
+    name: name.nullable().optional(),
+    filters: filtersField.optional(),
+    transform: transformField.optional(),
+    schema: schemaField.optional(),
+    schema_mode: schemaModeField.optional(),
+    enabled: z.boolean().optional(),
+  })
   .openapi("ConnectionUpdate");
 export const ConnectionSchema = z
   .object({
@@ -139,12 +165,45 @@ export const ConnectionSchema = z
     name: z.string().nullable(),
     source_id: z.string(),
     destination_id: z.string(),
+    filters: z.array(z.unknown()),
+    transform: z.string().nullable(),
+    schema: z.record(z.string(), z.unknown()).nullable(),
+    schema_mode: schemaModeField,
     enabled: z.boolean(),
     managed_by: z.enum(["api", "config"]),
     created_at: timestamp,
     updated_at: timestamp,
   })
   .openapi("Connection");
+export { FilterRuleDoc };
+
+export const ConnectionTestSchema = z
+  .strictObject({
+    filters: filtersField.optional(),
+    transform: transformField.optional(),
+    schema: schemaField.optional(),
+    schema_mode: schemaModeField.optional(),
+    event_id: z.string().regex(/^evt_[0-9a-f]{32}$/, "must be an evt_ id").optional(),
+    payload: z
+      .strictObject({
+        body: z.unknown().openapi({ description: "a JSON value, or a string (raw body)" }),
+        headers: z.record(z.string(), z.string()).optional(),
+        query: z.record(z.string(), z.string()).optional(),
+      })
+      .optional(),
+  })
+  .openapi("ConnectionTest");
+export const ConnectionTestResultSchema = z
+  .object({
+    matched: z.boolean(),
+    filter: z.object({ rule: z.record(z.string(), z.unknown()), reason: z.string() }).nullable(),
+    output: z.unknown().openapi({ description: "what the destination would receive (after the transform)" }),
+    transformed: z.boolean(),
+    validation: z.object({ valid: z.boolean(), errors: z.array(z.object({ path: z.string(), message: z.string() })) }).nullable(),
+    error: z.object({ stage: z.enum(["transform", "schema"]), message: z.string() }).nullable(),
+    would_deliver: z.boolean(),
+  })
+  .openapi("ConnectionTestResult");
 
 // ---- events & attempts
 export const EventListQuerySchema = PageQuerySchema.extend({
@@ -181,6 +240,9 @@ export const EventSchema = z
     body: z.string().openapi({ description: "raw body: text, or base64 when body_encoding is base64" }),
     body_encoding: z.enum(["utf8", "base64"]),
     deliveries: z.array(DeliverySchema),
+    routing: z
+      .array(z.object({ connection_id: z.string(), outcome: z.literal("filtered"), rule: z.record(z.string(), z.unknown()), reason: z.string() }))
+      .openapi({ description: "connections whose filters did not take this event, and why" }),
   })
   .openapi("Event");
 export const AttemptSchema = z
@@ -196,6 +258,7 @@ export const AttemptSchema = z
     latency_ms: z.number().int(),
     response_body: z.string().nullable(),
     error: z.string().nullable(),
+    validation_errors: z.array(z.object({ path: z.string(), message: z.string() })).nullable().openapi({ description: "schema errors of a payload delivered anyway (schema_mode warn)" }),
     created_at: timestamp,
   })
   .openapi("DeliveryAttempt");

@@ -46,6 +46,10 @@ export function connectionView(row: ConnectionRow): z.infer<typeof ConnectionSch
     name: row.name,
     source_id: row.source_id,
     destination_id: row.destination_id,
+    filters: JSON.parse(row.filters) as unknown[],
+    transform: row.transform,
+    schema: row.schema === null ? null : (JSON.parse(row.schema) as Record<string, unknown>),
+    schema_mode: row.schema_mode,
     enabled: row.enabled,
     managed_by: row.managed_by,
     created_at: iso(row.created_at),
@@ -74,6 +78,7 @@ export function eventView(row: EventRow, body: string, deliveries: DeliveryRow[]
     body,
     body_encoding: row.body_encoding,
     deliveries: deliveries.map(deliveryView),
+    routing: row.routing === null ? [] : (JSON.parse(row.routing) as { connection_id: string; rule: Record<string, unknown>; reason: string }[]).map((f) => ({ ...f, outcome: "filtered" as const })),
   };
 }
 
@@ -102,6 +107,7 @@ export function attemptView(a: AttemptRow): z.infer<typeof AttemptSchema> {
     latency_ms: a.latency_ms,
     response_body: a.response_body,
     error: a.error,
+    validation_errors: a.validation_errors === null ? null : (JSON.parse(a.validation_errors) as { path: string; message: string }[]),
     created_at: iso(a.created_at),
   };
 }

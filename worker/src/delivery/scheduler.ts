@@ -12,6 +12,8 @@ import { createOutbound } from "./outbound.js";
 import type { DeliveryResult } from "./result.js";
 import { loadDestinationConfig, type LoadedDestination } from "./destination-config.js";
 import { resolvePayload } from "./payload.js";
+import { applyRoute } from "./apply-route.js";
+import type { SchemaError } from "../routing/validate.js";
 import { Coalescer } from "../lib/coalescer.js";
 
 /** In-flight attempts per destination. */
@@ -247,10 +249,14 @@ export class DeliveryScheduler extends DurableObject<Env> {
     const message = JSON.parse(row.message) as OutboundMessage;
     const attemptNumber = row.attempts + 1;
     let result: DeliveryResult;
+    let warnings: SchemaError[] | null = null;
     try {
-      const payload = await resolvePayload(this.env.BODIES, message, attemptNumber);
-      const outbound = createOutbound({ fetch: (input, init) => fetch(input, init), allowPrivate: this.env.ALLOW_PRIVATE_DESTINATIONS === "true" });
-      result = await dest.provider.deliver(payload, dest.config, { outbound, now: Date.now });
+      const prepared = await applyRoute(await resolvePayload(this.env.BODIES, message, attemptNumber), message);
+      if (prepared.ok) {
+        warnings = prepared.validation_errors;
+        const outbound = createOutbound({ fetch: (input, init) => fetch(input, init), allowPrivate: this.env.ALLOW_PRIVATE_DESTINATIONS === "true" });
+        result = await dest.provider.deliver(prepared.payload, dest.config, { outbound, now: Date.now });
+      } else result = prepared.result;
     } catch (err) {
       console.error("delivery failed unexpectedly", { destination: message.destination_id, error: String(err) });
       result = { kind: "retryable", error: "internal error while delivering", status_code: null, response_body: null, latency_ms: 0 };
@@ -272,7 +278,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
         deadReason = `retries exhausted: ${result.error}`;
       } else update = { status: "retrying", next_attempt_at: now + delay };
     }
-    await this.record(message, attemptNumber, result, update, deadReason, now);
+    await this.record(message, attemptNumber, result, update, deadReason, now, warnings);
   }
 
   /** The destination is gone: its queued deliveries are dead-lettered, not dropped. */
@@ -289,6 +295,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
     update: DeliveryUpdate,
     deadReason: string | null,
     now: number,
+    warnings: SchemaError[] | null = null,
   ): Promise<void> {
     const attempt: AttemptRecord = {
       id: newId("attempt", now),
@@ -304,6 +311,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
       latency_ms: Math.round(result.latency_ms),
       response_body: result.response_body,
       error: result.kind === "delivered" ? null : result.error,
+      validation_errors: warnings && warnings.length > 0 ? JSON.stringify(warnings) : null,
       created_at: now,
     };
     const dead = deadReason ? { id: newId("deadLetter", now), reason: deadReason } : null;

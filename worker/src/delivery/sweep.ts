@@ -43,6 +43,11 @@ export function toEnqueueItem(r: DeliveryWithEvent): EnqueueItem {
     body: r.body_r2_key ? null : r.body,
     body_encoding: r.body_encoding,
     body_r2_key: r.body_r2_key,
+    // Redelivered with the connection's steps as they are now (a fix to a transform applies).
+    route:
+      r.transform === null && r.schema === null
+        ? null
+        : { transform: r.transform, schema: r.schema === null ? null : (JSON.parse(r.schema) as object), schema_mode: r.schema_mode === "warn" ? "warn" : "reject" },
   };
   return { message, attempts: r.attempts };
 }

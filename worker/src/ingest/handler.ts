@@ -52,7 +52,7 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
   }
 
   const plan = planDeliveries(received, routing.connections, () => newId("delivery", now));
-  const deliveries: NewDelivery[] = plan.map((p) => ({ id: p.delivery_id, event_id: eventId, connection_id: p.connection_id, destination_id: p.destination_id }));
+  const deliveries: NewDelivery[] = plan.deliveries.map((p) => ({ id: p.delivery_id, event_id: eventId, connection_id: p.connection_id, destination_id: p.destination_id }));
   try {
     const statements = eventStatements(env.DB, tenant, {
       id: eventId,
@@ -67,7 +67,8 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
       content_type: request.headers.get("content-type"),
       source_ip: request.headers.get("cf-connecting-ip"),
       user_agent: request.headers.get("user-agent"),
-      status: plan.length > 0 ? "processing" : "received",
+      status: plan.deliveries.length > 0 ? "processing" : "received",
+      routing: plan.filtered.length > 0 ? JSON.stringify(plan.filtered) : null,
       received_at: now,
     }, deliveries);
     // One request, one batch: a batch shared between requests would make each wait on
@@ -79,9 +80,9 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
     throw new AppError("unavailable", "the event could not be stored; please retry");
   }
 
-  if (plan.length > 0) {
+  if (plan.deliveries.length > 0) {
     const stored = { event_id: eventId, source_id: source.id, org_id: source.org_id, env_id: source.env_id, received_at: now, request: received, body_r2_key: r2Key };
-    await enqueueToSchedulers(env, plan.map((p) => ({ message: toMessage(stored, p), attempts: 0 })));
+    await enqueueToSchedulers(env, plan.deliveries.map((p) => ({ message: toMessage(stored, p), attempts: 0 })));
   }
   return Response.json({ event_id: eventId }, { status: 202 });
 }

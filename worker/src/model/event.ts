@@ -9,6 +9,13 @@ export interface ReceivedRequest {
   body_encoding: "utf8" | "base64";
 }
 
+/** A connection's delivery-time steps, snapshotted into the message when it is routed. */
+export interface MessageRoute {
+  transform: string | null;
+  schema: object | null;
+  schema_mode: "reject" | "warn";
+}
+
 /** What a destination receives for one delivery. Built by routing, carried by the scheduler. */
 export interface OutboundMessage {
   /** Stable across retries: the Standard Webhooks `webhook-id`. */
@@ -27,4 +34,6 @@ export interface OutboundMessage {
   body: string | null;
   body_encoding: "utf8" | "base64";
   body_r2_key: string | null;
+  /** Transform and schema of the connection; null when it has neither. */
+  route: MessageRoute | null;
 }

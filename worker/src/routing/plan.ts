@@ -1,25 +1,67 @@
-import type { OutboundMessage, ReceivedRequest } from "../model/event.js";
+import type { MessageRoute, OutboundMessage, ReceivedRequest } from "../model/event.js";
+import { evaluateFilters, type FailedRule, type Filters } from "./filters.js";
+import { parseBodyForRouting } from "./pipeline.js";
 
-/** A connection as routing sees it; later issues add filters, transform and schema. */
+/** A connection as routing sees it. */
 export interface RoutableConnection {
   id: string;
   destination_id: string;
+  filters: Filters;
+  /** Applied at delivery time by the scheduler, off the ingest path. */
+  route: MessageRoute | null;
 }
 
 export interface PlannedDelivery {
   delivery_id: string;
   connection_id: string;
   destination_id: string;
+  route: MessageRoute | null;
 }
 
-/** Fan-out: every enabled connection of the source yields one delivery. Pure. */
-export function planDeliveries(
-  _request: ReceivedRequest,
-  connections: readonly RoutableConnection[],
-  newDeliveryId: () => string,
-): PlannedDelivery[] {
-  return connections.map((c) => ({ delivery_id: newDeliveryId(), connection_id: c.id, destination_id: c.destination_id }));
+/** A connection whose filters did not take the event: recorded on the event, not a failure. */
+export interface FilteredConnection {
+  connection_id: string;
+  rule: FailedRule;
+  reason: string;
 }
+
+export interface Plan {
+  deliveries: PlannedDelivery[];
+  filtered: FilteredConnection[];
+}
+
+/**
+ * Fan-out with filters: every enabled connection whose filters match yields one delivery.
+ * Filters run at ingest (microseconds each); transforms and schemas run when the scheduler
+ * delivers. The body is parsed once, and only when some connection filters on it. Pure.
+ */
+export function planDeliveries(request: ReceivedRequest, connections: readonly RoutableConnection[], newDeliveryId: () => string): Plan {
+  const plan: Plan = { deliveries: [], filtered: [] };
+  let body: unknown;
+  let parsed = false;
+  for (const c of connections) {
+    if (c.filters.length > 0) {
+      if (!parsed) {
+        body = routingBody(request);
+        parsed = true;
+      }
+      const result = evaluateFilters(c.filters, { body, headers: request.headers, query: request.query });
+      if (!result.matched) {
+        plan.filtered.push({ connection_id: c.id, rule: result.rule, reason: result.reason });
+        continue;
+      }
+    }
+    plan.deliveries.push({ delivery_id: newDeliveryId(), connection_id: c.id, destination_id: c.destination_id, route: c.route });
+  }
+  return plan;
+}
+
+/** What filters, transforms and schemas see as `body`. Binary bodies are seen as their base64 text. */
+export function routingBody(request: Pick<ReceivedRequest, "body" | "body_encoding" | "headers">): unknown {
+  if (request.body_encoding === "base64") return request.body;
+  return parseBodyForRouting(request.body, request.headers["content-type"] ?? null);
+}
+
 
 /** Hop-by-hop, platform and credential headers are not forwarded to destinations. */
 const DROPPED = new Set([
@@ -63,5 +105,6 @@ export function toMessage(e: StoredEventLike, d: PlannedDelivery): OutboundMessa
     body: e.body_r2_key ? null : e.request.body,
     body_encoding: e.request.body_encoding,
     body_r2_key: e.body_r2_key,
+    route: d.route,
   };
 }

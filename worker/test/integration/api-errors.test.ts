@@ -64,7 +64,7 @@ describe("validation", () => {
   });
 
   it.each([
-    { path: "/v1/connections", body: { source_id: `src_${"0".repeat(32)}`, destination_id: `dst_${"0".repeat(32)}`, filters: [] }, field: "filters" },
+    { path: "/v1/connections", body: { source_id: `src_${"0".repeat(32)}`, destination_id: `dst_${"0".repeat(32)}`, rules: [] }, field: "rules" },
     { path: "/v1/api-keys", body: { name: "k", scopes: ["all"] }, field: "scopes" },
     { path: "/v1/environments", body: { name: "e", region: "eu" }, field: "region" },
   ])("POST $path rejects the unknown field $field", async ({ path, body, field }) => {

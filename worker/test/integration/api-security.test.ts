@@ -98,6 +98,9 @@ function bodyFor(route: Route): unknown {
       return { name: "b-object", type: "http", config: { url: "https://example.com/hook" } };
     case "/connections":
       return { source_id: a.objects.src, destination_id: a.objects.dst };
+    case "/connections/test":
+      // Would echo tenant A's stored body back if the event were reachable.
+      return { event_id: a.objects.evt, transform: "body" };
   }
   throw new Error(`no sample body for ${key(route)}: add one to bodyFor`);
 }
@@ -159,6 +162,13 @@ describe.each(routes.map((r) => ({ ...r, name: key(r) })))("$name", (route) => {
           if (!(sameOrg && ORG_SCOPED.has(route.path))) expectNothingOfA(res, { orgIds: !sameOrg });
           if (query) expect((res.body as Page<unknown>).data).toEqual([]);
         }
+        return;
+      }
+      if (route.method === "post" && route.path === "/connections/test") {
+        // A dry run over tenant A's event: the same 404 as an event that does not exist.
+        const res = await send(route, p.key);
+        expectError(res, 404, "not_found");
+        expectNothingOfA(res, { orgIds: true });
         return;
       }
       if (route.method === "post" && route.path === "/connections") {

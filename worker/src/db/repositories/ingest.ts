@@ -40,6 +40,7 @@ export interface NewEvent {
   source_ip: string | null;
   user_agent: string | null;
   status: "received" | "processing";
+  routing: string | null;
   received_at: number;
 }
 
@@ -63,12 +64,12 @@ export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: Ne
   const insertEvent = d1
     .prepare(
       `INSERT INTO events (id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
-                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16)`,
+                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at, routing)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17)`,
     )
     .bind(
       e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
-      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at,
+      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at, e.routing,
     );
   return [insertEvent, ...deliveryInserts(d1, t, list, e.received_at)];
 }

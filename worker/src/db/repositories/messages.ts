@@ -17,6 +17,10 @@ export interface DeliveryWithEvent {
   body_encoding: "utf8" | "base64";
   body_r2_key: string | null;
   received_at: number;
+  /** The connection's current steps; null columns when it was deleted since. */
+  transform: string | null;
+  schema: string | null;
+  schema_mode: string | null;
 }
 
 const D1_MAX_PARAMS = 90;
@@ -31,8 +35,9 @@ export async function deliveriesWithEvents(d1: D1Database, ids: string[], t?: Te
     const res = await d1
       .prepare(
         `SELECT d.id AS delivery_id, d.event_id, d.connection_id, d.destination_id, d.org_id, d.env_id, d.attempts,
-                e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key, e.received_at
-           FROM deliveries d JOIN events e ON e.id = d.event_id
+                e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key, e.received_at,
+                c.transform, c.schema, c.schema_mode
+           FROM deliveries d JOIN events e ON e.id = d.event_id LEFT JOIN connections c ON c.id = d.connection_id
           WHERE ${scope} AND d.id IN (${marks})`,
       )
       .bind(t?.org_id ?? null, t?.env_id ?? null, ...chunk)

@@ -18,6 +18,7 @@ export interface AttemptRecord {
   latency_ms: number;
   response_body: string | null;
   error: string | null;
+  validation_errors: string | null;
   created_at: number;
 }
 
@@ -41,12 +42,12 @@ export function outcomeStatements(
     d1
       .prepare(
         `INSERT INTO delivery_attempts (id, org_id, env_id, event_id, delivery_id, destination_id, connection_id,
-           attempt_number, status, status_code, latency_ms, response_body, error, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)`,
+           attempt_number, status, status_code, latency_ms, response_body, error, created_at, validation_errors)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)`,
       )
       .bind(
         a.id, a.org_id, a.env_id, a.event_id, a.delivery_id, a.destination_id, a.connection_id,
-        a.attempt_number, a.status, a.status_code, a.latency_ms, a.response_body, a.error, a.created_at,
+        a.attempt_number, a.status, a.status_code, a.latency_ms, a.response_body, a.error, a.created_at, a.validation_errors,
       ),
     d1
       .prepare(

@@ -16,6 +16,8 @@ export const deliveryAttempts = sqliteTable(
     latency_ms: integer("latency_ms").notNull(),
     response_body: text("response_body"),
     error: text("error"),
+    /** JSON: schema errors of a payload delivered anyway (schema_mode "warn"). */
+    validation_errors: text("validation_errors"),
     created_at: integer("created_at").notNull(),
   },
   (t) => [

@@ -20,6 +20,8 @@ export const events = sqliteTable(
     content_type: text("content_type"),
     source_ip: text("source_ip"),
     user_agent: text("user_agent"),
+    /** JSON: connections that did not take this event, with the rule that failed and why. */
+    routing: text("routing"),
     status: text("status", { enum: ["received", "processing", "delivered", "failed"] }).notNull(),
     received_at: integer("received_at").notNull(),
     updated_at: integer("updated_at").notNull(),
