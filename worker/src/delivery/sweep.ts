@@ -1,8 +1,7 @@
 import type { Env } from "../env.js";
 import { deliveriesWithEvents, type DeliveryWithEvent } from "../db/repositories/messages.js";
 import { strandedDeliveries } from "../db/repositories/outcomes.js";
-import type { OutboundMessage } from "../model/event.js";
-import { forwardableHeaders } from "../routing/plan.js";
+import { routeOf, toMessage, type StoredEventLike } from "../routing/plan.js";
 import { enqueueToSchedulers } from "./enqueue.js";
 import type { EnqueueItem } from "./scheduler.js";
 
@@ -27,27 +26,25 @@ export async function sweep(env: Env, now: number): Promise<number> {
   return rows.length;
 }
 
+/** Rebuilds the message of a stored delivery (sweep, manual retry, redrive) the way ingest built it. */
 export function toEnqueueItem(r: DeliveryWithEvent): EnqueueItem {
-  const message: OutboundMessage = {
-    delivery_id: r.delivery_id,
+  const stored: StoredEventLike = {
     event_id: r.event_id,
     source_id: r.source_id,
-    connection_id: r.connection_id,
-    destination_id: r.destination_id,
     org_id: r.org_id,
     env_id: r.env_id,
     received_at: r.received_at,
-    method: r.method,
-    headers: forwardableHeaders(JSON.parse(r.headers) as Record<string, string>),
-    query: JSON.parse(r.query) as Record<string, string>,
-    body: r.body_r2_key ? null : r.body,
-    body_encoding: r.body_encoding,
+    request: {
+      method: r.method,
+      headers: JSON.parse(r.headers) as Record<string, string>,
+      query: JSON.parse(r.query) as Record<string, string>,
+      body: r.body ?? "",
+      body_encoding: r.body_encoding,
+    },
     body_r2_key: r.body_r2_key,
-    // Redelivered with the connection's steps as they are now (a fix to a transform applies).
-    route:
-      r.transform === null && r.schema === null
-        ? null
-        : { transform: r.transform, schema: r.schema === null ? null : (JSON.parse(r.schema) as object), schema_mode: r.schema_mode === "warn" ? "warn" : "reject" },
   };
+  // The connection's steps as they are now (a fix to a transform applies); none if it was deleted.
+  const route = routeOf(r.transform, r.schema, r.schema_mode);
+  const message = toMessage(stored, { delivery_id: r.delivery_id, connection_id: r.connection_id, destination_id: r.destination_id, route });
   return { message, attempts: r.attempts };
 }

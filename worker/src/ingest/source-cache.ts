@@ -1,6 +1,6 @@
 import { loadSourceRouting, type SourceRouting } from "../db/repositories/ingest.js";
 import type { Filters } from "../routing/filters.js";
-import type { RoutableConnection } from "../routing/plan.js";
+import { routeOf, type RoutableConnection } from "../routing/plan.js";
 
 export interface CachedSource {
   source: SourceRouting["source"];
@@ -9,13 +9,7 @@ export interface CachedSource {
 
 /** Stored JSON is parsed once per cache fill, not once per event. */
 export function toRoutable(c: SourceRouting["connections"][number]): RoutableConnection {
-  const schema = c.schema === null ? null : (JSON.parse(c.schema) as object);
-  return {
-    id: c.id,
-    destination_id: c.destination_id,
-    filters: JSON.parse(c.filters) as Filters,
-    route: c.transform === null && schema === null ? null : { transform: c.transform, schema, schema_mode: c.schema_mode === "warn" ? "warn" : "reject" },
-  };
+  return { id: c.id, destination_id: c.destination_id, filters: JSON.parse(c.filters) as Filters, route: routeOf(c.transform, c.schema, c.schema_mode) };
 }
 
 /**

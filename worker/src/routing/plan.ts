@@ -18,6 +18,12 @@ export interface PlannedDelivery {
   route: MessageRoute | null;
 }
 
+/** A connection's delivery-time steps from their stored form; null when it has none. */
+export function routeOf(transform: string | null, schemaJson: string | null, schemaMode: string | null): MessageRoute | null {
+  if (transform === null && schemaJson === null) return null;
+  return { transform, schema: schemaJson === null ? null : (JSON.parse(schemaJson) as object), schema_mode: schemaMode === "warn" ? "warn" : "reject" };
+}
+
 /** A connection whose filters did not take the event: recorded on the event, not a failure. */
 export interface FilteredConnection {
   connection_id: string;
