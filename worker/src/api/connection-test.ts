@@ -3,11 +3,11 @@ import type { Env } from "../env.js";
 import type { Database, Tenant } from "../db/client.js";
 import { getEvent } from "../db/repositories/events.js";
 import { AppError, notFound } from "../lib/errors.js";
-import { toBase64 } from "../lib/encoding.js";
 import { transformer } from "../delivery/apply-route.js";
 import { forwardableHeaders, routingBody } from "../routing/plan.js";
 import { parseBodyForRouting, runConnection, type RoutingInput } from "../routing/pipeline.js";
 import { checkSchemaOrThrow, checkTransformOrThrow, parseFilters } from "./connection-rules.js";
+import { receivedRequestOf } from "./event-body.js";
 import type { ConnectionTestResultSchema, ConnectionTestSchema } from "./schemas.js";
 
 type TestInput = z.infer<typeof ConnectionTestSchema>;
@@ -22,12 +22,13 @@ export async function testConnection(db: Database, env: Env, t: Tenant, input: T
   checkTransformOrThrow(input.transform);
   checkSchemaOrThrow(input.schema);
 
-  const routingInput = input.event_id ? await fromEvent(db, env, t, input.event_id) : fromPayload(input.payload!);
-  const outcome = await runConnection(
-    { filters, transform: input.transform ?? null, schema: input.schema ?? null, schema_mode: input.schema_mode ?? "reject" },
-    routingInput,
-    transformer,
-  );
+  const dry = input.event_id ? await fromEvent(db, env, t, input.event_id) : fromPayload(input.payload!);
+  // Filters at ingest see every header; transform and schema at delivery see the forwarded ones.
+  const filtered = await runConnection({ filters, transform: null, schema: null, schema_mode: "reject" }, dry.filter, transformer);
+  const outcome =
+    filtered.outcome === "filtered"
+      ? filtered
+      : await runConnection({ filters: [], transform: input.transform ?? null, schema: input.schema ?? null, schema_mode: input.schema_mode ?? "reject" }, dry.deliver, transformer);
   const hasSchema = input.schema !== undefined && input.schema !== null;
   switch (outcome.outcome) {
     case "filtered":
@@ -55,31 +56,29 @@ export async function testConnection(db: Database, env: Env, t: Tenant, input: T
   }
 }
 
-async function fromEvent(db: Database, env: Env, t: Tenant, eventId: string): Promise<RoutingInput> {
+interface DryRunInput {
+  /** What filters see at ingest: every header as received. */
+  filter: RoutingInput;
+  /** What the transform and schema see at delivery: the forwarded headers. */
+  deliver: RoutingInput;
+}
+
+async function fromEvent(db: Database, env: Env, t: Tenant, eventId: string): Promise<DryRunInput> {
   const event = await getEvent(db, t, eventId);
   if (!event) throw notFound("event");
-  let body = event.body ?? "";
-  if (event.body_r2_key) {
-    const obj = await env.BODIES.get(event.body_r2_key);
-    const bytes = obj ? new Uint8Array(await obj.arrayBuffer()) : new Uint8Array();
-    body = event.body_encoding === "base64" ? toBase64(bytes) : new TextDecoder().decode(bytes);
-  }
-  const headers = JSON.parse(event.headers) as Record<string, string>;
-  const query = JSON.parse(event.query) as Record<string, string>;
+  const request = await receivedRequestOf(env, event);
+  const body = routingBody(request);
+  const metadata = { event_id: event.id, source_id: event.source_id, received_at: new Date(event.received_at).toISOString(), method: event.method, attempt: 1 };
   return {
-    body: routingBody({ body, body_encoding: event.body_encoding, headers }),
-    headers: forwardableHeaders(headers),
-    query,
-    metadata: { event_id: event.id, source_id: event.source_id, received_at: new Date(event.received_at).toISOString(), method: event.method },
+    filter: { body, headers: request.headers, query: request.query, metadata },
+    deliver: { body, headers: forwardableHeaders(request.headers), query: request.query, metadata },
   };
 }
 
-function fromPayload(p: NonNullable<TestInput["payload"]>): RoutingInput {
+function fromPayload(p: NonNullable<TestInput["payload"]>): DryRunInput {
   const headers = Object.fromEntries(Object.entries(p.headers ?? {}).map(([k, v]) => [k.toLowerCase(), v]));
-  return {
-    body: typeof p.body === "string" ? parseBodyForRouting(p.body, headers["content-type"] ?? null) : p.body,
-    headers,
-    query: p.query ?? {},
-    metadata: { event_id: "evt_test", source_id: "src_test", received_at: new Date().toISOString(), method: "POST" },
-  };
+  const body = typeof p.body === "string" ? parseBodyForRouting(p.body, headers["content-type"] ?? null) : p.body;
+  const query = p.query ?? {};
+  const metadata = { event_id: "evt_test", source_id: "src_test", received_at: new Date().toISOString(), method: "POST", attempt: 1 };
+  return { filter: { body, headers, query, metadata }, deliver: { body, headers: forwardableHeaders(headers), query, metadata } };
 }

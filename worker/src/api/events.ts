@@ -1,6 +1,5 @@
 import { createRoute, z } from "@hono/zod-openapi";
 import { notFound } from "../lib/errors.js";
-import { toBase64 } from "../lib/encoding.js";
 import { newId } from "../model/ids.js";
 import { deliveriesOfEvent, getEvent, listAttempts, listEvents, reopenDeliveries } from "../db/repositories/events.js";
 import { deliveryInserts } from "../db/repositories/ingest.js";
@@ -8,6 +7,9 @@ import { deliveriesWithEvents } from "../db/repositories/messages.js";
 import { loadSourceRouting } from "../db/repositories/ingest.js";
 import { enqueueToSchedulers } from "../delivery/enqueue.js";
 import { toEnqueueItem } from "../delivery/sweep.js";
+import { toRoutable } from "../ingest/source-cache.js";
+import { planDeliveries } from "../routing/plan.js";
+import { eventBody, receivedRequestOf } from "./event-body.js";
 import { json, router } from "./context.js";
 import { errorResponses } from "./errors.js";
 import { AttemptListQuerySchema, AttemptSchema, EventListQuerySchema, EventSchema, EventSummarySchema, idParam, listOf, PageQuerySchema } from "./schemas.js";
@@ -30,13 +32,7 @@ export const eventsApi = router()
       const t = c.var.principal;
       const row = await getEvent(c.var.db, t, c.req.valid("param").id);
       if (!row) throw notFound("event");
-      let bodyText = row.body ?? "";
-      if (row.body_r2_key) {
-        const obj = await c.env.BODIES.get(row.body_r2_key);
-        const bytes = obj ? new Uint8Array(await obj.arrayBuffer()) : new Uint8Array();
-        bodyText = row.body_encoding === "base64" ? toBase64(bytes) : new TextDecoder().decode(bytes);
-      }
-      return c.json(eventView(row, bodyText, await deliveriesOfEvent(c.var.db, t, row.id)), 200);
+      return c.json(eventView(row, await eventBody(c.env, row), await deliveriesOfEvent(c.var.db, t, row.id)), 200);
     },
   )
   .openapi(
@@ -61,9 +57,11 @@ export const eventsApi = router()
       const now = Date.now();
       let ids = (await deliveriesOfEvent(c.var.db, t, event.id)).map((d) => d.id);
       if (ids.length === 0) {
-        // Received before any connection existed: route it through the source's connections now.
+        // Nothing was routed (no connection took it then): route it through the source's
+        // connections as they are now, filters included.
         const routing = await loadSourceRouting(c.env.DB, event.source_id);
-        const created = (routing?.connections ?? []).map((con) => ({ id: newId("delivery", now), event_id: event.id, connection_id: con.id, destination_id: con.destination_id }));
+        const plan = planDeliveries(await receivedRequestOf(c.env, event), (routing?.connections ?? []).map(toRoutable), () => newId("delivery", now));
+        const created = plan.deliveries.map((d) => ({ id: d.delivery_id, event_id: event.id, connection_id: d.connection_id, destination_id: d.destination_id }));
         if (created.length > 0) await c.env.DB.batch(deliveryInserts(c.env.DB, t, created, now));
         ids = created.map((d) => d.id);
       }

@@ -197,7 +197,6 @@ describe("createOutbound: responses", () => {
     const response = expectOk(await local.send(request({ url: `${base}/delay?ms=120`, method: "GET" })));
     expect(response.body).toBe("late");
     expect(response.latency_ms).toBeGreaterThanOrEqual(100);
-    expect(response.latency_ms).toBeLessThan(3_000);
   });
 
   it("uses the injected clock for latency", async () => {
@@ -213,7 +212,6 @@ describe("createOutbound: timeouts", () => {
     expect(failure.kind).toBe("timeout");
     expect(failure.message).toBe("timed out after 150 ms");
     expect(failure.latency_ms).toBeGreaterThanOrEqual(140);
-    expect(failure.latency_ms).toBeLessThan(3_000);
   });
 
   it("times out while reading a stalled body", async () => {

@@ -55,7 +55,9 @@ export const TRANSFORM_DEFAULTS = {
   maxValueBytes: 4 * 1024 * 1024,
   maxSequence: 10_000,
   maxPadWidth: 10_000,
-  maxRegexInput: 10_000,
+  maxRegexInput: 7_000,
+  /** Per run; ≈ 50 ms of worst-case regex work, which the frozen clock of a deployed Worker cannot stop. */
+  maxRegexWork: 5_000,
   cacheSize: 256,
 } as const;
 
@@ -114,6 +116,8 @@ interface RunState {
   steps: number;
   depth: number;
   readonly start: number;
+  /** Σ length² / 10 000 of the strings regexes ran on: a pattern can be quadratic in its input. */
+  regexWork: number;
 }
 
 interface Frame {
@@ -659,7 +663,7 @@ export function checkRegex(source: string, flags = ""): RegexCheck {
   return verdict;
 }
 
-function guardedRegexEngine(maxInput: number): RegExpConstructor {
+function guardedRegexEngine(maxInput: number, charge: (chars: number) => void): RegExpConstructor {
   class GuardedRegExp {
     lastIndex = 0;
     readonly #re: RegExp;
@@ -671,6 +675,7 @@ function guardedRegexEngine(maxInput: number): RegExpConstructor {
     }
     exec(s: string): RegExpExecArray | null {
       if (s.length > maxInput) throw new TransformLimit(`regex input longer than ${maxInput} characters`);
+      charge(s.length - this.lastIndex);
       this.#re.lastIndex = this.lastIndex;
       const m = this.#re.exec(s);
       this.lastIndex = this.#re.lastIndex;
@@ -807,12 +812,20 @@ export function createTransformer(opts: TransformerOptions = {}): Transformer {
 
   const cache = new Map<string, Parsed>();
   const meter = new SizeMeter(maxValueBytes);
-  const regexEngine = guardedRegexEngine(maxRegexInput);
+  /** The run whose node is being evaluated; regex calls happen inside it, so they are charged to it. */
+  let current: RunState | null = null;
+  const regexEngine = guardedRegexEngine(maxRegexInput, (chars) => {
+    if (!current) return;
+    current.regexWork += (chars * chars) / 10_000;
+    if (current.regexWork > TRANSFORM_DEFAULTS.maxRegexWork) {
+      throw new TransformLimit(`transform regex work exceeds its budget (${TRANSFORM_DEFAULTS.maxRegexWork} units of length²/10 000)`);
+    }
+  });
 
   /** One state per evaluation, kept on jsonata's per-evaluation base frame. */
   function stateOf(env: Frame): RunState {
     const base = env.base ?? env;
-    return (base[RUN_STATE] ??= { steps: 0, depth: 0, start: now() });
+    return (base[RUN_STATE] ??= { steps: 0, depth: 0, start: now(), regexWork: 0 });
   }
 
   /** Values that built-ins, comparisons and `~>` walk natively get sized and charged on exit. */
@@ -840,6 +853,7 @@ export function createTransformer(opts: TransformerOptions = {}): Transformer {
 
   function onEntry(expr: ExprNode, _input: unknown, env: Frame): void {
     const state = stateOf(env);
+    current = state;
     state.steps++;
     checkSteps(state);
     if (++state.depth > maxDepth) throw new TransformLimit(`transform recursion deeper than ${maxDepth}`);

@@ -37,7 +37,9 @@ export const SCHEMA_LIMITS = {
   maxDepth: 64,
   maxExpandedSubschemas: 20_000,
   maxRequired: 1_000,
-  maxPatternInput: 10_000,
+  maxPatternInput: 7_000,
+  /** Σ length²/10 000 over the payload's strings when the schema has a pattern (≈ 50 ms of worst-case regex work). */
+  maxPatternWork: 5_000,
   maxUniqueItems: 1_000,
   maxPatternPropertyName: 1_000,
   maxErrors: 20,
@@ -265,10 +267,11 @@ interface Findings {
   problem: string | null;
   tooDeep: boolean;
   usesPatternProperties: boolean;
+  usesPattern: boolean;
 }
 
 function inspect(schema: unknown): Findings {
-  const found: Findings = { problem: null, tooDeep: false, usesPatternProperties: false };
+  const found: Findings = { problem: null, tooDeep: false, usesPatternProperties: false, usesPattern: false };
   const note = (message: string) => {
     found.problem ??= message;
   };
@@ -276,6 +279,7 @@ function inspect(schema: unknown): Findings {
     if (depth > SCHEMA_LIMITS.maxDepth) found.tooDeep = true;
     const at = pointer === "" ? "the root" : pointer;
     if (typeof node.pattern === "string") {
+      found.usesPattern = true;
       const verdict = checkRegex(node.pattern, "u");
       if (!verdict.ok) note(`pattern at ${at}: ${verdict.message}`);
     }
@@ -349,12 +353,12 @@ function pointerOf(location: string): string {
 }
 
 type Compiled =
-  | { ok: true; draft: SchemaDraft; quick: Validator; full: Validator; guarded: Json | boolean; usesPatternProperties: boolean }
+  | { ok: true; draft: SchemaDraft; quick: Validator; full: Validator; guarded: Json | boolean; usesPatternProperties: boolean; usesPattern: boolean }
   | { ok: false; message: string };
 
 function compile(schema: unknown, text: string): Compiled {
   if (typeof schema === "boolean") {
-    return { ok: true, draft: "2020-12", quick: new Validator(schema, "2020-12", true), full: new Validator(schema, "2020-12", false), guarded: schema, usesPatternProperties: false };
+    return { ok: true, draft: "2020-12", quick: new Validator(schema, "2020-12", true), full: new Validator(schema, "2020-12", false), guarded: schema, usesPatternProperties: false, usesPattern: false };
   }
   if (!isObject(schema)) return { ok: false, message: "a schema must be a JSON object (or a boolean)" };
   const bytes = new TextEncoder().encode(text).length;
@@ -386,7 +390,7 @@ function compile(schema: unknown, text: string): Compiled {
     addGuards(guarded);
     const quick = new Validator(guarded as Schema, draft, true);
     const full = new Validator(guarded as Schema, draft, false);
-    return { ok: true, draft, quick, full, guarded, usesPatternProperties: findings.usesPatternProperties };
+    return { ok: true, draft, quick, full, guarded, usesPatternProperties: findings.usesPatternProperties, usesPattern: findings.usesPattern };
   } catch (e) {
     return { ok: false, message: `schema could not be loaded: ${e instanceof Error ? e.message.split("\n")[0] : "unknown error"}` };
   }
@@ -482,6 +486,16 @@ function describeError(e: OutputUnit, guarded: Json | boolean): SchemaError {
   return { path, message: e.error };
 }
 
+/** Worst-case regex cost of a payload's strings: Σ length² / 10 000 (a 7 000-character string ≈ 4 900). */
+export function regexWork(value: unknown, budget: { nodes: number }): number {
+  if (--budget.nodes < 0) return Number.POSITIVE_INFINITY;
+  if (typeof value === "string") return (value.length * value.length) / 10_000;
+  let total = 0;
+  if (Array.isArray(value)) for (const item of value) total += regexWork(item, budget);
+  else if (isObject(value)) for (const item of Object.values(value)) total += regexWork(item, budget);
+  return total;
+}
+
 function longPropertyName(value: unknown, path: string, budget: { nodes: number }): SchemaError | null {
   if (--budget.nodes < 0) return null;
   if (Array.isArray(value)) {
@@ -520,6 +534,11 @@ export function validatePayload(schema: unknown, value: unknown): ValidationResu
   if (entry.usesPatternProperties) {
     const long = longPropertyName(value, "", { nodes: 1_000_000 });
     if (long) return { valid: false, errors: [long] };
+  }
+  // A pattern that passes checkRegex can still be quadratic in its input, and the sender
+  // chooses the payload: bound the regex work of one validation, not only each string.
+  if (entry.usesPattern && regexWork(value, { nodes: 1_000_000 }) > SCHEMA_LIMITS.maxPatternWork) {
+    return { valid: false, errors: [{ path: "", message: `payload has too much text to check against the schema's patterns (limit ${SCHEMA_LIMITS.maxPatternWork} units of length²/10 000)` }] };
   }
   try {
     const quick = entry.quick.validate(value);
