@@ -46,9 +46,19 @@ run_vitest() {
     return 0
   fi
   stage "$name: vitest run --config $config"
-  npx vitest run --config "$config"
+  local out
+  out=$(mktemp)
+  npx vitest run --config "$config" 2>&1 | tee "$out"
+  # vitest's own summary line, e.g. "Tests  284 passed (284)" or "Tests  649 passed | 13 skipped (662)"
+  local line
+  line=$(sed -E 's/\x1b\[[0-9;]*m//g' "$out" | grep -E '^\s*Tests\s' | tail -n 1)
+  passed=$((passed + $(grep -oE '[0-9]+ passed' <<<"$line" | grep -oE '[0-9]+' || echo 0)))
+  skipped_tests=$((skipped_tests + $(grep -oE '[0-9]+ skipped' <<<"$line" | grep -oE '[0-9]+' || echo 0)))
+  rm -f "$out"
   ran+=("$name")
 }
+passed=0
+skipped_tests=0
 
 run_vitest "unit" worker/vitest.unit.config.ts
 run_vitest "integration" worker/vitest.workers.config.ts
@@ -57,3 +67,5 @@ run_vitest "e2e" tests/e2e/vitest.config.ts
 summary="passed: ${ran[*]}"
 if ((${#skipped[@]})); then summary+="; skipped (no config): ${skipped[*]}"; fi
 printf '\n\033[1;32mnpm test OK\033[0m — %s (%ss)\n' "$summary" "$((SECONDS - started))"
+# The plain closing line CI reads: every stage above stops the script on its first failure.
+printf 'tests: %d passed, 0 failed, %d skipped\n' "$passed" "$skipped_tests"
