@@ -746,6 +746,34 @@ function runtimeLog(name, sink) {
   };
 }
 
+/**
+ * Starts one Miniflare instance on its direct socket (Miniflare's entry router costs ~3x the
+ * throughput of a trivial Worker; the direct socket is the Worker itself, which is what a
+ * deployed Worker looks like to a sender) and registers its cleanup.
+ */
+async function startRuntime(Miniflare, name, options, logs, afterReady = async () => {}) {
+  const w = wranglerConfig();
+  const before = workerdPids();
+  const mf = new Miniflare({
+    name,
+    modules: true,
+    compatibilityDate: w.compatibility_date,
+    compatibilityFlags: w.compatibility_flags ?? [],
+    host: "127.0.0.1",
+    port: 0,
+    logRequests: false,
+    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
+    handleRuntimeStdio: runtimeLog(name, logs),
+    ...options,
+  });
+  onCleanup(() => mf.dispose());
+  await mf.ready;
+  const pid = [...workerdPids()].find((p) => !before.has(p)) ?? null;
+  await afterReady(mf);
+  const url = await mf.unsafeGetDirectURL();
+  return { mf, pid, url: url.href.replace(/\/$/, "") };
+}
+
 /** The gateway (or its metered copy) with bindings equivalent to wrangler.jsonc. */
 async function startGatewayRuntime(Miniflare, { name, scriptPath, persistDir, encryptionKey, logs }) {
   const w = wranglerConfig();
@@ -756,60 +784,32 @@ async function startGatewayRuntime(Miniflare, { name, scriptPath, persistDir, en
   const durableObjects = Object.fromEntries(
     (w.durable_objects?.bindings ?? []).map((b) => [b.name, { className: b.class_name, useSQLite: sqliteClasses.has(b.class_name) }]),
   );
-  const before = workerdPids();
-  const mf = new Miniflare({
+  return startRuntime(
+    Miniflare,
     name,
-    modules: true,
-    scriptPath,
-    modulesRoot: path.dirname(scriptPath),
-    compatibilityDate: w.compatibility_date,
-    compatibilityFlags: w.compatibility_flags ?? [],
-    d1Databases: d1,
-    kvNamespaces: kv,
-    r2Buckets: r2,
-    durableObjects,
-    bindings: { ...(w.vars ?? {}), ENCRYPTION_KEY: encryptionKey, ALLOW_PRIVATE_DESTINATIONS: "true" },
-    defaultPersistRoot: persistDir,
-    host: "127.0.0.1",
-    port: 0,
-    logRequests: false,
-    // Miniflare's entry router costs ~3x the throughput of a trivial Worker; the direct socket
-    // is the Worker itself, which is what a deployed Worker looks like to a sender.
-    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    handleRuntimeStdio: runtimeLog(name, logs),
-  });
-  onCleanup(() => mf.dispose());
-  await mf.ready;
-  const pid = [...workerdPids()].find((p) => !before.has(p)) ?? null;
-  const url = await mf.unsafeGetDirectURL();
-  return { mf, pid, url: url.href.replace(/\/$/, "") };
+    {
+      scriptPath,
+      modulesRoot: path.dirname(scriptPath),
+      d1Databases: d1,
+      kvNamespaces: kv,
+      r2Buckets: r2,
+      durableObjects,
+      bindings: { ...(w.vars ?? {}), ENCRYPTION_KEY: encryptionKey, ALLOW_PRIVATE_DESTINATIONS: "true" },
+      defaultPersistRoot: persistDir,
+    },
+    logs,
+  );
 }
 
 async function startBareRuntime(Miniflare, { logs }) {
-  const w = wranglerConfig();
-  const before = workerdPids();
-  const mf = new Miniflare({
-    name: "bare",
-    modules: true,
+  return startRuntime(Miniflare, "bare", {
     script: `export default {
       async fetch(request) {
         await request.arrayBuffer();
         return Response.json({ event_id: "evt_00000000000000000000000000000000" }, { status: 202 });
       },
     };`,
-    compatibilityDate: w.compatibility_date,
-    compatibilityFlags: w.compatibility_flags ?? [],
-    host: "127.0.0.1",
-    port: 0,
-    logRequests: false,
-    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    handleRuntimeStdio: runtimeLog("bare", logs),
-  });
-  onCleanup(() => mf.dispose());
-  await mf.ready;
-  const pid = [...workerdPids()].find((p) => !before.has(p)) ?? null;
-  const url = await mf.unsafeGetDirectURL();
-  return { mf, pid, url: url.href.replace(/\/$/, "") };
+  }, logs);
 }
 
 /**
@@ -818,11 +818,10 @@ async function startBareRuntime(Miniflare, { logs }) {
  * or with N connections (`?deliveries=N`: N delivery rows in the batch).
  */
 async function startD1FloorRuntime(Miniflare, { persistDir, logs }) {
-  const w = wranglerConfig();
-  const before = workerdPids();
-  const mf = new Miniflare({
-    name: "d1-floor",
-    modules: true,
+  return startRuntime(
+    Miniflare,
+    "d1-floor",
+    {
     script: `export default {
       async fetch(request, env) {
         const body = await request.text();
@@ -840,22 +839,12 @@ async function startD1FloorRuntime(Miniflare, { persistDir, logs }) {
         return Response.json({ event_id: eventId }, { status: 202 });
       },
     };`,
-    compatibilityDate: w.compatibility_date,
-    compatibilityFlags: w.compatibility_flags ?? [],
-    d1Databases: { DB: "d1-floor" },
-    defaultPersistRoot: persistDir,
-    host: "127.0.0.1",
-    port: 0,
-    logRequests: false,
-    unsafeDirectSockets: [{ host: "127.0.0.1", port: 0 }],
-    handleRuntimeStdio: runtimeLog("d1-floor", logs),
-  });
-  onCleanup(() => mf.dispose());
-  await mf.ready;
-  const pid = [...workerdPids()].find((p) => !before.has(p)) ?? null;
-  await applyMigrations(await mf.getD1Database("DB"));
-  const url = await mf.unsafeGetDirectURL();
-  return { mf, pid, url: url.href.replace(/\/$/, "") };
+      d1Databases: { DB: "d1-floor" },
+      defaultPersistRoot: persistDir,
+    },
+    logs,
+    async (mf) => applyMigrations(await mf.getD1Database("DB")),
+  );
 }
 
 /** Apply worker/migrations/*.sql in order, one statement per drizzle breakpoint. */
