@@ -7,9 +7,10 @@ export const BINDINGS = {
   kv: "KV",
   bodies: "BODIES",
   deliveryScheduler: "DELIVERY_SCHEDULER",
+  sourceGuard: "SOURCE_GUARD",
   encryptionKey: "ENCRYPTION_KEY",
   allowPrivateDestinations: "ALLOW_PRIVATE_DESTINATIONS",
   publicUrl: "PUBLIC_URL",
 } as const;
 
-export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler" } as const;
+export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", sourceGuard: "SourceGuard" } as const;

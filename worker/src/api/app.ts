@@ -5,7 +5,7 @@ import { requireApiKey } from "./auth.js";
 import type { AppEnv } from "./context.js";
 import { onError } from "./errors.js";
 import { FilterRuleDoc } from "./schemas.js";
-import { sourcesApi } from "./sources.js";
+import { sourcesApi, sourceTemplatesApi } from "./sources.js";
 import { destinationsApi } from "./destinations.js";
 import { connectionsApi } from "./connections.js";
 import { attemptsApi, eventsApi } from "./events.js";
@@ -18,6 +18,7 @@ export function createApi() {
   const api = new OpenAPIHono<AppEnv>();
   api.use("*", requireApiKey);
   api.route("/sources", sourcesApi);
+  api.route("/source-templates", sourceTemplatesApi);
   api.route("/destinations", destinationsApi);
   api.route("/connections", connectionsApi);
   api.route("/events", eventsApi);
@@ -36,7 +37,7 @@ export function createApp() {
   });
 
   app.get("/healthz", (c) => c.json({ ok: true }));
-  app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.req.param("source_id")));
+  app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.executionCtx, c.req.param("source_id")));
   const api = createApi();
   api.openAPIRegistry.register("FilterRule", FilterRuleDoc);
   api.openAPIRegistry.registerComponent("securitySchemes", "apiKey", { type: "http", scheme: "bearer", description: "hs_live_… / hs_test_… project API key" });

@@ -1,5 +1,12 @@
 import { z } from "@hono/zod-openapi";
 import { DESTINATION_TYPES, EVENT_STATUSES, RETRY_STRATEGIES } from "../model/types.js";
+import { TEMPLATE_IDS } from "../providers/sources/templates.js";
+import { ipRuleListSchema } from "../providers/sources/ip-rules.js";
+import { dedupConfigSchema } from "../providers/sources/dedup-key.js";
+import {
+  customResponseSchema, DEFAULT_ROTATION_GRACE_SECONDS, MAX_ROTATION_GRACE_SECONDS, MAX_SOURCE_BODY_BYTES, rateLimitSchema,
+} from "../ingest/source-policy.js";
+import { REJECTION_REASONS, type RejectionReason } from "../ingest/source-guard.js";
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) })
@@ -25,26 +32,84 @@ const name = z.string().trim().min(1).max(128);
 const timestamp = z.string().openapi({ format: "date-time" });
 
 // ---- sources
-export const SourceCreateSchema = z
-  .strictObject({
-    name,
-    description: z.string().max(1024).nullable().optional(),
-    max_body_bytes: z.number().int().min(1).max(25 * 1024 * 1024).optional().openapi({ description: "default 10 MiB" }),
+const VerificationInputSchema = z
+  .object({
+    type: z.string().optional().openapi({ description: "without a template: hmac (or hmac_sha1 / hmac_sha256 / hmac_sha512), timestamped_hmac, standard_webhooks, basic_auth, header_token, twilio, mailgun" }),
+    secret: z.string().optional().openapi({ description: "the signing secret, token or password (write-only)" }),
+    secrets: z.array(z.string()).optional().openapi({ description: "several secrets that are all valid (write-only)" }),
   })
+  .catchall(z.unknown())
+  .openapi("SourceVerificationInput", { description: "scheme settings: header, algorithm, encoding, prefix, tolerance_seconds… (see GET /source-templates)" });
+
+const sourceSettings = {
+  template: z.enum(TEMPLATE_IDS, { error: "unknown template; GET /v1/source-templates lists them" }).nullable().optional().openapi({ description: "fills in the provider's scheme, headers, tolerance and event id/type extraction" }),
+  verification: VerificationInputSchema.nullable().optional(),
+  ip_allowlist: ipRuleListSchema.optional().openapi({ description: "IPv4/IPv6 addresses or CIDRs; when set, only these may send (client IP from CF-Connecting-IP)" }),
+  ip_denylist: ipRuleListSchema.optional(),
+  dedup: dedupConfigSchema.nullable().optional().openapi({ description: "drop repeats of the same key within window_seconds (key: event_id | body | headers.<name> | query.<name> | body.<path>)" }),
+  rate_limit: rateLimitSchema.nullable().optional().openapi({ description: "requests per second with a burst; over it → 429 with Retry-After" }),
+  max_body_bytes: z.number().int().min(1).max(MAX_SOURCE_BODY_BYTES).optional().openapi({ description: "default 10 MiB" }),
+  response: customResponseSchema.nullable().optional().openapi({ description: "what accepted (and duplicate) requests are answered with instead of 202 JSON" }),
+};
+
+export const SourceCreateSchema = z
+  .strictObject({ name, description: z.string().max(1024).nullable().optional(), ...sourceSettings })
   .openapi("SourceCreate");
-export const SourceUpdateSchema = SourceCreateSchema.partial().openapi("SourceUpdate");
+export const SourceUpdateSchema = z
+  .strictObject({ name: name.optional(), description: z.string().max(1024).nullable().optional(), ...sourceSettings })
+  .openapi("SourceUpdate");
+const SecretHintSchema = z.object({ secret: z.string().openapi({ description: "masked, e.g. whsec_…f3a9" }), expires_at: timestamp.nullable() });
 export const SourceSchema = z
   .object({
     id: z.string(),
     name: z.string(),
     description: z.string().nullable(),
     ingest_url: z.string(),
+    template: z.string().nullable(),
+    verification: z.object({ type: z.string(), secrets: z.array(SecretHintSchema) }).catchall(z.unknown()).nullable(),
+    ip_allowlist: z.array(z.string()),
+    ip_denylist: z.array(z.string()),
+    dedup: z.object({ window_seconds: z.number().int(), key: z.string().optional() }).nullable(),
+    rate_limit: z.object({ per_second: z.number(), burst: z.number().int().optional() }).nullable(),
     max_body_bytes: z.number().int(),
+    response: z.object({ status: z.number().int(), content_type: z.string(), body: z.string() }).nullable(),
     managed_by: z.enum(["api", "config"]),
     created_at: timestamp,
     updated_at: timestamp,
   })
   .openapi("Source");
+export const SourceRotateSecretSchema = z
+  .strictObject({
+    secret: z.string().min(1).max(4096).openapi({ description: "the new secret (the provider's, or one you generated)" }),
+    grace_seconds: z.number().int().min(0).max(MAX_ROTATION_GRACE_SECONDS).default(DEFAULT_ROTATION_GRACE_SECONDS).openapi({ description: "how long the secrets valid now keep verifying (default 86400; 0 = at once)" }),
+  })
+  .openapi("SourceRotateSecret");
+const reasonCounts = z.object(Object.fromEntries(REJECTION_REASONS.map((r) => [r, z.number().int()])) as Record<RejectionReason, z.ZodNumber>);
+export const SourceStatsQuerySchema = z.object({ window: z.enum(["1h", "24h", "7d"]).default("24h") });
+export const SourceStatsSchema = z
+  .object({
+    source_id: z.string(),
+    since: timestamp,
+    accepted: z.number().int().openapi({ description: "events stored in the window (counted up to 100000)" }),
+    rejected: reasonCounts.openapi({ description: "refused requests (and duplicates answered without a new event) by reason" }),
+    hourly: z.array(z.object({ hour: timestamp, counts: z.record(z.string(), z.number().int()) })),
+    last_event_at: timestamp.nullable(),
+    last_rejection: z.object({ reason: z.enum(REJECTION_REASONS), message: z.string(), at: timestamp }).nullable(),
+  })
+  .openapi("SourceStats");
+export const SourceTemplateSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    scheme: z.string(),
+    required_fields: z.array(z.object({ name: z.string(), description: z.string() })),
+    optional_fields: z.array(z.object({ name: z.string(), description: z.string() })),
+    defaults: z.record(z.string(), z.unknown()),
+    event_id_from: z.array(z.string()),
+    event_type_from: z.array(z.string()),
+    docs_url: z.string(),
+  })
+  .openapi("SourceTemplate");
 
 // ---- destinations
 export const RetryPolicySchema = z
@@ -225,6 +290,7 @@ const eventFields = {
   id: z.string(),
   source_id: z.string(),
   status: z.enum(EVENT_STATUSES),
+  event_type: z.string().nullable().openapi({ description: "the provider's event type, read by the source's template (e.g. payment_intent.succeeded)" }),
   method: z.string(),
   content_type: z.string().nullable(),
   metadata: z.object({ source_ip: z.string().nullable(), user_agent: z.string().nullable(), content_length: z.number().int() }),

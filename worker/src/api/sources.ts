@@ -1,15 +1,22 @@
-import { createRoute } from "@hono/zod-openapi";
+import { createRoute, z } from "@hono/zod-openapi";
 import { newId } from "../model/ids.js";
 import { notFound } from "../lib/errors.js";
 import { deleteSource, getSource, insertSource, listSources, updateSource } from "../db/repositories/sources.js";
 import { invalidateSourceRouting } from "../ingest/source-cache.js";
-import { body, json, router } from "./context.js";
+import { body, iso, json, router } from "./context.js";
+import { rotateSecret, settingsForCreate, settingsForUpdate } from "./source-settings.js";
+import { sourceEventStats } from "../db/repositories/ingest.js";
+import { listSourceTemplates } from "../providers/sources/registry.js";
 import { errorResponses } from "./errors.js";
-import { idParam, listOf, PageQuerySchema, SourceCreateSchema, SourceSchema, SourceUpdateSchema } from "./schemas.js";
+import {
+  idParam, listOf, PageQuerySchema, SourceCreateSchema, SourceRotateSecretSchema, SourceSchema, SourceStatsQuerySchema, SourceStatsSchema,
+  SourceTemplateSchema, SourceUpdateSchema,
+} from "./schemas.js";
 import { sourceView } from "./views.js";
 import { assertApiManaged, publicBaseUrl } from "./shared.js";
 
 const tags = ["Sources"];
+const WINDOW_MS = { "1h": 3_600_000, "24h": 86_400_000, "7d": 7 * 86_400_000 } as const;
 const Id = idParam("src");
 
 export const sourcesApi = router()
@@ -33,8 +40,7 @@ export const sourcesApi = router()
         env_id: t.env_id,
         name: input.name,
         description: input.description ?? null,
-        config: JSON.stringify(input.max_body_bytes ? { max_body_bytes: input.max_body_bytes } : {}),
-        secrets: null,
+        ...(await settingsForCreate(input, c.env.ENCRYPTION_KEY)),
         managed_by: "api" as const,
         created_at: now,
         updated_at: now,
@@ -60,17 +66,72 @@ export const sourcesApi = router()
       const current = await getSource(c.var.db, t, id);
       if (!current) throw notFound("source");
       assertApiManaged(current, "source");
-      const config = { ...(JSON.parse(current.config) as Record<string, unknown>) };
-      if (input.max_body_bytes !== undefined) config.max_body_bytes = input.max_body_bytes;
+      const now = Date.now();
       const row = await updateSource(c.var.db, t, id, {
         ...(input.name !== undefined ? { name: input.name } : {}),
         ...(input.description !== undefined ? { description: input.description } : {}),
-        config: JSON.stringify(config),
-        updated_at: Date.now(),
+        ...(await settingsForUpdate(current, input, c.env.ENCRYPTION_KEY, now)),
+        updated_at: now,
       });
       if (!row) throw notFound("source");
       invalidateSourceRouting(id);
       return c.json(sourceView(row, publicBaseUrl(c)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/rotate-secret",
+      tags,
+      summary: "Make a new signing secret current; the previous ones keep verifying for grace_seconds",
+      request: { params: Id, body: body(SourceRotateSecretSchema) },
+      responses: { 200: json(SourceSchema, "rotated"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { secret, grace_seconds } = c.req.valid("json");
+      const t = c.var.principal;
+      const current = await getSource(c.var.db, t, id);
+      if (!current) throw notFound("source");
+      assertApiManaged(current, "source");
+      const now = Date.now();
+      const row = await updateSource(c.var.db, t, id, { ...(await rotateSecret(current, secret, grace_seconds, c.env.ENCRYPTION_KEY, now)), updated_at: now });
+      if (!row) throw notFound("source");
+      invalidateSourceRouting(id);
+      return c.json(sourceView(row, publicBaseUrl(c)), 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/stats",
+      tags,
+      summary: "What reached this source: events accepted, and requests refused by reason (signature, IP, rate limit, size, duplicate)",
+      request: { params: Id, query: SourceStatsQuerySchema },
+      responses: { 200: json(SourceStatsSchema, "counters over the window"), ...errorResponses },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const { window } = c.req.valid("query");
+      const t = c.var.principal;
+      const current = await getSource(c.var.db, t, id);
+      if (!current) throw notFound("source");
+      const now = Date.now();
+      const since = now - WINDOW_MS[window];
+      const guard = c.env.SOURCE_GUARD.get(c.env.SOURCE_GUARD.idFromName(id));
+      const [rejections, accepted] = await Promise.all([guard.stats(since), sourceEventStats(c.env.DB, t, id, since)]);
+      return c.json(
+        {
+          source_id: id,
+          since: iso(since),
+          accepted: accepted.count,
+          rejected: rejections.counts,
+          hourly: rejections.hourly.map((h) => ({ hour: iso(h.hour), counts: h.counts as Record<string, number> })),
+          last_event_at: accepted.last_at === null ? null : iso(accepted.last_at),
+          last_rejection: rejections.last && { ...rejections.last, at: iso(rejections.last.at) },
+        },
+        200,
+      );
     },
   )
   .openapi(
@@ -85,3 +146,14 @@ export const sourcesApi = router()
       return c.body(null, 204);
     },
   );
+
+export const sourceTemplatesApi = router().openapi(
+  createRoute({
+    method: "get",
+    path: "/",
+    tags,
+    summary: "Provider templates for `template` on a source, with the fields each needs",
+    responses: { 200: json(z.object({ data: z.array(SourceTemplateSchema) }).openapi("SourceTemplateList"), "every template"), ...errorResponses },
+  }),
+  (c) => c.json({ data: listSourceTemplates() }, 200),
+);

@@ -6,18 +6,18 @@ import type { AttemptRow, DeliveryRow, EventRow } from "../db/repositories/event
 import type { DeadLetterRow } from "../db/repositories/dead-letters.js";
 import { DEFAULT_MAX_BODY_BYTES, type DestinationType } from "../model/types.js";
 import { iso, isoOrNull } from "./context.js";
+import { settingsView } from "./source-settings.js";
 import type {
   AttemptSchema, ConnectionSchema, DeadLetterSchema, DeliverySchema, DestinationSchema, EventSchema, EventSummarySchema, SourceSchema,
 } from "./schemas.js";
 
-export function sourceView(row: SourceRow, baseUrl: string): z.infer<typeof SourceSchema> {
-  const config = JSON.parse(row.config) as { max_body_bytes?: number };
+export function sourceView(row: SourceRow, baseUrl: string, now = Date.now()): z.infer<typeof SourceSchema> {
   return {
     id: row.id,
     name: row.name,
     description: row.description,
     ingest_url: `${baseUrl}/v1/ingest/${row.id}`,
-    max_body_bytes: config.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES,
+    ...settingsView(row.config, now),
     managed_by: row.managed_by,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
@@ -62,6 +62,7 @@ export function eventSummaryView(row: Omit<EventRow, "body">): z.infer<typeof Ev
     id: row.id,
     source_id: row.source_id,
     status: row.status,
+    event_type: row.event_type,
     method: row.method,
     content_type: row.content_type,
     metadata: { source_ip: row.source_ip, user_agent: row.user_agent, content_length: row.body_size },

@@ -7,32 +7,87 @@ import { DEFAULT_MAX_BODY_BYTES, INLINE_BODY_LIMIT } from "../model/types.js";
 import { eventStatements, type NewDelivery } from "../db/repositories/ingest.js";
 import { planDeliveries, toMessage } from "../routing/plan.js";
 import { enqueueToSchedulers } from "../delivery/enqueue.js";
-import { sourceRouting } from "./source-cache.js";
+import { sourceRouting, type CachedSource } from "./source-cache.js";
 import { readBodyCapped } from "./read-body.js";
-
-interface SourceLimits {
-  max_body_bytes?: number;
-}
+import { dedupKey } from "../providers/sources/dedup-key.js";
+import type { VerifyOk } from "../providers/sources/types.js";
+import { SourcePolicyError, type CustomResponse } from "./source-policy.js";
+import type { RejectionReason } from "./source-guard.js";
 
 /**
- * The sender-facing pipeline: load source → read body → persist event and deliveries in
- * one batch → hand them to the schedulers → 202. The 202 is sent only once the event is
- * durable in D1; deliveries that did not reach a scheduler are recovered by the sweep.
+ * The sender-facing pipeline: load source → IP rules → rate limit → read body → verify →
+ * dedup → persist event and deliveries in one batch → hand them to the schedulers → 202
+ * (or the source's custom response). The 2xx is sent only once the event is durable in D1;
+ * deliveries that did not reach a scheduler are recovered by the sweep. A refused request
+ * stores nothing; it is counted on the source's guard (see `GET /v1/sources/{id}/stats`).
  */
-export async function handleIngest(request: Request, env: Env, sourceId: string): Promise<Response> {
+export async function handleIngest(request: Request, env: Env, ctx: Pick<ExecutionContext, "waitUntil">, sourceId: string): Promise<Response> {
   const now = Date.now();
   if (!isId("source", sourceId)) throw new AppError("not_found", "source not found");
-  const routing = await sourceRouting(env.DB, sourceId, now);
+  let routing: CachedSource | null;
+  try {
+    routing = await sourceRouting(env.DB, env.ENCRYPTION_KEY, sourceId, now);
+  } catch (err) {
+    if (err instanceof SourcePolicyError) console.error("source policy does not compile", { source: sourceId, error: err.message });
+    throw err;
+  }
   if (!routing) throw new AppError("not_found", "source not found");
-  const { source } = routing;
+  const { source, policy } = routing;
   const tenant = { org_id: source.org_id, env_id: source.env_id };
+  const guard = () => env.SOURCE_GUARD.get(env.SOURCE_GUARD.idFromName(source.id));
+  const refuse = (reason: RejectionReason, error: AppError): never => {
+    ctx.waitUntil(guard().count(reason, error.message, now).catch((err: unknown) => console.error("could not count a rejection", { source: source.id, reason, error: String(err) })));
+    throw error;
+  };
 
-  const limits = JSON.parse(source.config) as SourceLimits;
-  const maxBytes = limits.max_body_bytes ?? DEFAULT_MAX_BODY_BYTES;
+  const clientIp = request.headers.get("cf-connecting-ip");
+  if (policy.ip && policy.ip(clientIp) === "deny") {
+    refuse("ip_denied", new AppError("forbidden", "requests from this address are not accepted by this source"));
+  }
+
+  if (policy.rate_limit) {
+    const taken = await guard()
+      .take(policy.rate_limit)
+      .catch((err: unknown) => {
+        // The limit protects the gateway; an unreachable guard must not turn senders away.
+        console.error("rate limiter unavailable; accepting", { source: source.id, error: String(err) });
+        return { ok: true } as const;
+      });
+    if (!taken.ok) {
+      return Response.json(
+        { error: { code: "rate_limited", message: `this source accepts at most ${policy.rate_limit.per_second} requests per second; retry after ${taken.retry_after_seconds} s` } },
+        { status: 429, headers: { "retry-after": String(taken.retry_after_seconds) } },
+      );
+    }
+  }
+
+  const maxBytes = policy.max_body_bytes;
   const declared = Number(request.headers.get("content-length") ?? "0");
-  if (declared > maxBytes) throw tooLarge(maxBytes);
+  if (declared > maxBytes) refuse("too_large", tooLarge(maxBytes));
   const bytes = await readBodyCapped(request, maxBytes);
-  if (bytes === null) throw tooLarge(maxBytes);
+  if (bytes === null) return refuse("too_large", tooLarge(maxBytes));
+
+  const headers = Object.fromEntries(request.headers);
+  let verified: VerifyOk = { ok: true };
+  if (policy.verify) {
+    const result = await policy.verify({ method: request.method, url: request.url, headers, body: bytes }, { now: Date.now });
+    if (!result.ok) refuse(result.reason, new AppError("unauthorized", result.message));
+    else verified = result;
+  }
+
+  let dedup: { key: string; ttl: number } | null = null;
+  if (policy.dedup) {
+    const key = await dedupKey({ source_id: source.id, event_id: verified.event_id, body: bytes, headers, url: request.url, key: policy.dedup.key });
+    const original = await env.KV.get(key.key).catch((err: unknown) => {
+      console.error("dedup lookup failed; accepting", { source: source.id, error: String(err) });
+      return null;
+    });
+    if (original !== null) {
+      ctx.waitUntil(guard().count("duplicate", `duplicate of ${original}`, now).catch(() => undefined));
+      return accepted(policy.response, { event_id: original, duplicate: true }, 200);
+    }
+    dedup = { key: key.key, ttl: policy.dedup.window_seconds };
+  }
 
   const text = decodeUtf8Strict(bytes);
   const url = new URL(request.url);
@@ -67,6 +122,7 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
       content_type: request.headers.get("content-type"),
       source_ip: request.headers.get("cf-connecting-ip"),
       user_agent: request.headers.get("user-agent"),
+      event_type: verified.event_type?.slice(0, 256) ?? null,
       status: plan.deliveries.length > 0 ? "processing" : "received",
       routing: plan.filtered.length > 0 ? JSON.stringify(plan.filtered) : null,
       received_at: now,
@@ -80,11 +136,23 @@ export async function handleIngest(request: Request, env: Env, sourceId: string)
     throw new AppError("unavailable", "the event could not be stored; please retry");
   }
 
+  if (dedup) {
+    // Awaited so that a sender's sequential retry finds it; a failure only weakens dedup.
+    await env.KV.put(dedup.key, eventId, { expirationTtl: dedup.ttl }).catch((err: unknown) => {
+      console.error("could not record the dedup key", { source: source.id, error: String(err) });
+    });
+  }
+
   if (plan.deliveries.length > 0) {
     const stored = { event_id: eventId, source_id: source.id, org_id: source.org_id, env_id: source.env_id, received_at: now, request: received, body_r2_key: r2Key };
     await enqueueToSchedulers(env, plan.deliveries.map((p) => ({ message: toMessage(stored, p), attempts: 0 })));
   }
-  return Response.json({ event_id: eventId }, { status: 202 });
+  return accepted(policy.response, { event_id: eventId }, 202);
+}
+
+function accepted(custom: CustomResponse | null, body: { event_id: string; duplicate?: true }, status: 200 | 202): Response {
+  if (!custom) return Response.json(body, { status });
+  return new Response(custom.body, { status: custom.status, headers: { "content-type": custom.content_type, "x-hookstream-event-id": body.event_id } });
 }
 
 function tooLarge(max: number): AppError {

@@ -88,6 +88,7 @@ function bodyFor(route: Route): unknown {
   const resource = resourceOf(route);
   if (route.path.endsWith("{id}")) return resource === "connections" ? { name: "hijacked", enabled: false } : { name: "hijacked" };
   if (route.path.endsWith("/redrive")) return {};
+  if (route.path.endsWith("/rotate-secret")) return { secret: "hijacked-secret" };
   switch (route.path) {
     case "/sources":
     case "/environments":

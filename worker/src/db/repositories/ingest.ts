@@ -5,13 +5,13 @@ import type { Tenant } from "../client.js";
  * source's routing, one batch to persist an event with its deliveries.
  */
 export interface SourceRouting {
-  source: { id: string; org_id: string; env_id: string; config: string };
+  source: { id: string; org_id: string; env_id: string; config: string; secrets: string | null };
   connections: { id: string; destination_id: string; filters: string; transform: string | null; schema: string | null; schema_mode: string }[];
 }
 
 export async function loadSourceRouting(d1: D1Database, sourceId: string): Promise<SourceRouting | null> {
   const [src, cons] = await d1.batch([
-    d1.prepare("SELECT id, org_id, env_id, config FROM sources WHERE id = ?1").bind(sourceId),
+    d1.prepare("SELECT id, org_id, env_id, config, secrets FROM sources WHERE id = ?1").bind(sourceId),
     d1
       .prepare(
         `SELECT c.id, c.destination_id, c.filters, c.transform, c.schema, c.schema_mode
@@ -39,6 +39,8 @@ export interface NewEvent {
   content_type: string | null;
   source_ip: string | null;
   user_agent: string | null;
+  /** The provider's event type, as the source's template reads it. */
+  event_type: string | null;
   status: "received" | "processing";
   routing: string | null;
   received_at: number;
@@ -64,12 +66,27 @@ export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: Ne
   const insertEvent = d1
     .prepare(
       `INSERT INTO events (id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
-                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at, routing)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17)`,
+                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at, routing, event_type)
+       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18)`,
     )
     .bind(
       e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
-      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at, e.routing,
+      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at, e.routing, e.event_type,
     );
   return [insertEvent, ...deliveryInserts(d1, t, list, e.received_at)];
+}
+
+/** Events a source stored since `since` (counted up to a cap) and when the last one came. */
+export async function sourceEventStats(d1: D1Database, t: Tenant, sourceId: string, since: number): Promise<{ count: number; last_at: number | null }> {
+  // Ids start with their creation time in ms (12 hex digits), so an id range is a time range on the index.
+  const fromId = `evt_${since.toString(16).padStart(12, "0")}`;
+  const [count, last] = await d1.batch([
+    d1
+      .prepare("SELECT COUNT(*) AS n FROM (SELECT 1 FROM events WHERE env_id = ?1 AND source_id = ?2 AND org_id = ?3 AND id >= ?4 LIMIT 100000)")
+      .bind(t.env_id, sourceId, t.org_id, fromId),
+    d1.prepare("SELECT received_at FROM events WHERE env_id = ?1 AND source_id = ?2 AND org_id = ?3 ORDER BY id DESC LIMIT 1").bind(t.env_id, sourceId, t.org_id),
+  ]);
+  const n = (count?.results[0] as { n: number } | undefined)?.n ?? 0;
+  const at = (last?.results[0] as { received_at: number } | undefined)?.received_at ?? null;
+  return { count: n, last_at: at };
 }

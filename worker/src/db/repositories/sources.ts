@@ -29,7 +29,7 @@ export async function updateSource(
   db: Database,
   t: Tenant,
   id: string,
-  patch: Partial<Pick<SourceRow, "name" | "description" | "config" | "updated_at">>,
+  patch: Partial<Pick<SourceRow, "name" | "description" | "config" | "secrets" | "updated_at">>,
 ): Promise<SourceRow | null> {
   const rows = await db.update(sources).set(patch).where(and(scope(t), eq(sources.id, id))).returning();
   return rows[0] ?? null;

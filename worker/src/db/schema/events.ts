@@ -20,6 +20,8 @@ export const events = sqliteTable(
     content_type: text("content_type"),
     source_ip: text("source_ip"),
     user_agent: text("user_agent"),
+    /** The provider's event type (Stripe's `type`, GitHub's `X-GitHub-Event`…) when the source's template reads one. */
+    event_type: text("event_type"),
     /** JSON: connections that did not take this event, with the rule that failed and why. */
     routing: text("routing"),
     status: text("status", { enum: ["received", "processing", "delivered", "failed"] }).notNull(),

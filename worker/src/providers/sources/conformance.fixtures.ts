@@ -18,6 +18,8 @@ export interface SignInput {
   secret: string;
   /** Unix seconds the provider stamps on the request. */
   timestamp: number;
+  /** The ingest URL the request is sent to (Twilio and Square sign it); INGEST_URL by default. */
+  url?: string;
 }
 
 export interface TemplateFixture {
@@ -82,7 +84,7 @@ function bodyFixture(
     template,
     secrets: options.secrets,
     async sign(input) {
-      return request(options.body, { ...(options.contentType ?? JSON_TYPE), ...(await options.headers(input, options.body)) });
+      return request(options.body, { ...(options.contentType ?? JSON_TYPE), ...(await options.headers(input, options.body)) }, input.url);
     },
     expected: options.expected,
     ...(options.tolerance_seconds === undefined ? {} : { tolerance_seconds: options.tolerance_seconds }),
@@ -156,7 +158,7 @@ const slack = bodyFixture("slack", {
   tolerance_seconds: 300,
 });
 
-const TWILIO_URL = `${INGEST_URL}?foo=1&bar=2`;
+const twilioUrl = (url = INGEST_URL) => `${url}?foo=1&bar=2`;
 const TWILIO_PARAMS = {
   AccountSid: "ACXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX",
   MessageSid: "SM1f0e8ae6ade43cb3c0ce4525424e404f",
@@ -168,12 +170,12 @@ const TWILIO_PARAMS = {
 const twilio: TemplateFixture = {
   template: "twilio",
   secrets: ["12345abcdef0123456789abcdef01234", "fedcba9876543210fedcba9876543210"],
-  async sign({ secret }) {
+  async sign({ secret, url }) {
     return request(new URLSearchParams(TWILIO_PARAMS).toString(), {
       ...FORM_TYPE,
-      "x-twilio-signature": getExpectedTwilioSignature(secret, TWILIO_URL, TWILIO_PARAMS),
+      "x-twilio-signature": getExpectedTwilioSignature(secret, twilioUrl(url), TWILIO_PARAMS),
       "i-twilio-idempotency-token": "8f1b0b6e-2f6c-4b3f-9b7c-3f4d9f1e2a10",
-    }, TWILIO_URL);
+    }, twilioUrl(url));
   },
   expected: { event_id: "8f1b0b6e-2f6c-4b3f-9b7c-3f4d9f1e2a10" },
   unsign: withoutHeader("x-twilio-signature"),
@@ -314,7 +316,7 @@ const square = bodyFixture("square", {
     data: { type: "payment", id: "KkAkhdMsgzn59SM8A89WgKwekxLZY" },
   }),
   signatureHeader: "x-square-hmacsha256-signature",
-  headers: ({ secret }, payload) => ({ "x-square-hmacsha256-signature": hmacOf("sha256", secret, INGEST_URL + payload, "base64") }),
+  headers: ({ secret, url }, payload) => ({ "x-square-hmacsha256-signature": hmacOf("sha256", secret, (url ?? INGEST_URL) + payload, "base64") }),
   expected: { event_id: "ac3ac95b-f97d-458c-a6e6-18981597e05f", event_type: "payment.updated" },
 });
 
