@@ -286,6 +286,8 @@ async function buildMeteredBundle(dir) {
 // so one module-level counter sees both.
 const METER_SOURCE = String.raw`
 import gateway, { DeliveryScheduler as Base } from __GATEWAY_BUNDLE__;
+// Every other class the bundle exports (Durable Objects) as it is; the local DeliveryScheduler below wins.
+export * from __GATEWAY_BUNDLE__;
 
 const MAX_SAMPLES = 100000;
 let m = fresh();

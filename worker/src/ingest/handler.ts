@@ -73,6 +73,10 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
     const result = await policy.verify({ method: request.method, url: request.url, headers, body: bytes }, { now: Date.now });
     if (!result.ok) refuse(result.reason, new AppError("unauthorized", result.message));
     else verified = result;
+    if (policy.handshake) {
+      const answer = await policy.handshake(bytes);
+      if (answer) return answer;
+    }
   }
 
   let dedup: { key: string; ttl: number } | null = null;

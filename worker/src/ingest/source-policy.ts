@@ -18,6 +18,7 @@ import { dedupConfigSchema, type DedupConfig } from "../providers/sources/dedup-
 import { compileIpRules, ipRuleListSchema, type IpDecision } from "../providers/sources/ip-rules.js";
 import { resolveVerification, type SourceVerification } from "../providers/sources/registry.js";
 import { TEMPLATE_IDS } from "../providers/sources/templates.js";
+import { handshakeFor, type Handshake } from "./handshakes.js";
 import type { SchemeId, VerifyContext, VerifyRequest, VerifyResult } from "../providers/sources/types.js";
 
 export const MAX_SOURCE_BODY_BYTES = 25 * 1024 * 1024;
@@ -90,6 +91,8 @@ export interface SourcePolicy {
   dedup: DedupConfig | null;
   rate_limit: RateLimit | null;
   response: CustomResponse | null;
+  /** A provider's endpoint challenge (Slack, Zoom), answered after verification and never stored. */
+  handshake: Handshake | null;
   /** When the compiled policy must be recompiled: the earliest expiry of a grace-period secret. */
   valid_until: number;
 }
@@ -115,12 +118,14 @@ export async function compileSourcePolicy(row: SourceRow, encryptionKey: string,
   const config = parseSourceConfig(row.config);
   let verification: SourceVerification | null = null;
   let validUntil = Number.POSITIVE_INFINITY;
+  let handshake: Handshake | null = null;
   if (config.verification) {
     const active = activeSecrets(await openSourceSecrets(row.secrets, encryptionKey), now);
     // Every secret expired would leave nothing to verify with: refuse everything rather than accept.
     if (active.length === 0) throw new SourcePolicyError("source has verification but no valid secret");
     for (const s of active) if (s.expires_at !== null) validUntil = Math.min(validUntil, s.expires_at);
     verification = storedVerification(config, active.map((s) => s.value));
+    handshake = handshakeFor(config.template, active[0]?.value);
   }
   const hasIpRules = (config.ip_allowlist?.length ?? 0) > 0 || (config.ip_denylist?.length ?? 0) > 0;
   return {
@@ -131,6 +136,7 @@ export async function compileSourcePolicy(row: SourceRow, encryptionKey: string,
     dedup: config.dedup ?? null,
     rate_limit: config.rate_limit ?? null,
     response: config.response ?? null,
+    handshake,
     valid_until: validUntil,
   };
 }

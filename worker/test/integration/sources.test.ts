@@ -282,3 +282,40 @@ describe("updates", () => {
     expectStatus(await send(source.id, "c"), 202);
   });
 });
+
+describe("provider handshakes", () => {
+  const slackSign = (secret: string, body: string, ts = Math.floor(Date.now() / 1000)) => ({
+    "content-type": "application/json",
+    "x-slack-request-timestamp": String(ts),
+    "x-slack-signature": `v0=${createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex")}`,
+  });
+
+  it("answers Slack's signed url_verification with the challenge and stores nothing; an unsigned one is refused", async () => {
+    const source = await createSource(api, { template: "slack", verification: { secret: "slack-signing-secret" } });
+    const body = JSON.stringify({ token: "t", challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P", type: "url_verification" });
+    const res = await send(source.id, body, slackSign("slack-signing-secret", body));
+    expectStatus(res, 200);
+    expect(res.body).toEqual({ challenge: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P" });
+    expectError(await send(source.id, body, slackSign("another-secret", body)), 401, "unauthorized");
+    expect(await eventsOf(source.id)).toBe(0);
+    // An ordinary event still becomes an event.
+    const event = JSON.stringify({ type: "event_callback", event_id: "Ev1", event: { type: "app_mention" } });
+    expectStatus(await send(source.id, event, slackSign("slack-signing-secret", event)), 202);
+    expect(await eventsOf(source.id)).toBe(1);
+  });
+
+  it("answers Zoom's endpoint.url_validation with the HMAC of the plain token under the current secret", async () => {
+    const secret = "zoom-secret-token";
+    const source = await createSource(api, { template: "zoom", verification: { secret } });
+    const body = JSON.stringify({ event: "endpoint.url_validation", payload: { plainToken: "qgg8vlvZRS6UYooatFL8Aw" }, event_ts: 1654503849680 });
+    const ts = Math.floor(Date.now() / 1000);
+    const res = await send(source.id, body, {
+      "content-type": "application/json",
+      "x-zm-request-timestamp": String(ts),
+      "x-zm-signature": `v0=${createHmac("sha256", secret).update(`v0:${ts}:${body}`).digest("hex")}`,
+    });
+    expectStatus(res, 200);
+    expect(res.body).toEqual({ plainToken: "qgg8vlvZRS6UYooatFL8Aw", encryptedToken: createHmac("sha256", secret).update("qgg8vlvZRS6UYooatFL8Aw").digest("hex") });
+    expect(await eventsOf(source.id)).toBe(0);
+  });
+});
