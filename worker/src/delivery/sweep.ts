@@ -1,6 +1,7 @@
 import type { Env } from "../env.js";
 import { deliveriesWithEvents, type DeliveryWithEvent } from "../db/repositories/messages.js";
 import { strandedDeliveries } from "../db/repositories/outcomes.js";
+import { pruneDedupKeys } from "../db/repositories/ingest.js";
 import { routeOf, toMessage, type StoredEventLike } from "../routing/plan.js";
 import { enqueueToSchedulers } from "./enqueue.js";
 import type { EnqueueItem } from "./scheduler.js";
@@ -15,6 +16,8 @@ const SWEEP_CURSOR_KEY = "sweep:cursor";
  * but never handed to a scheduler are handed over again. Schedulers ignore ones they already have.
  */
 export async function sweep(env: Env, now: number): Promise<number> {
+  // Expired dedup claims go here too: bounded per run, never on the ingest path.
+  await pruneDedupKeys(env.DB, now).catch((err: unknown) => console.error("could not prune dedup keys", { error: String(err) }));
   const after = (await env.KV.get(SWEEP_CURSOR_KEY)) ?? "";
   const stranded = await strandedDeliveries(env.DB, now - STRANDED_AFTER_MS, after, SWEEP_LIMIT);
   const next = stranded.length === SWEEP_LIMIT ? stranded[stranded.length - 1]!.id : "";

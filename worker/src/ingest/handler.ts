@@ -4,7 +4,7 @@ import { decodeUtf8Strict, toBase64 } from "../lib/encoding.js";
 import { isId, newId } from "../model/ids.js";
 import type { ReceivedRequest } from "../model/event.js";
 import { DEFAULT_MAX_BODY_BYTES, INLINE_BODY_LIMIT } from "../model/types.js";
-import { eventStatements, type NewDelivery } from "../db/repositories/ingest.js";
+import { claimOwner, eventStatements, type DedupClaim, type NewDelivery } from "../db/repositories/ingest.js";
 import { planDeliveries, toMessage } from "../routing/plan.js";
 import { enqueueToSchedulers } from "../delivery/enqueue.js";
 import { sourceRouting, type CachedSource } from "./source-cache.js";
@@ -16,7 +16,7 @@ import type { RejectionReason } from "./source-guard.js";
 
 /**
  * The sender-facing pipeline: load source → IP rules → rate limit → read body → verify →
- * dedup → persist event and deliveries in one batch → hand them to the schedulers → 202
+ * persist event and deliveries in one batch (claiming the dedup key in it) → hand them to the schedulers → 202
  * (or the source's custom response). The 2xx is sent only once the event is durable in D1;
  * deliveries that did not reach a scheduler are recovered by the sweep. A refused request
  * stores nothing; it is counted on the source's guard (see `GET /v1/sources/{id}/stats`).
@@ -79,19 +79,13 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
     }
   }
 
-  let dedup: { key: string; ttl: number } | null = null;
-  if (policy.dedup) {
-    const key = await dedupKey({ source_id: source.id, event_id: verified.event_id, body: bytes, headers, url: request.url, key: policy.dedup.key });
-    const original = await env.KV.get(key.key).catch((err: unknown) => {
-      console.error("dedup lookup failed; accepting", { source: source.id, error: String(err) });
-      return null;
-    });
-    if (original !== null) {
-      ctx.waitUntil(guard().count("duplicate", `duplicate of ${original}`, now).catch(() => undefined));
-      return accepted(policy.response, { event_id: original, duplicate: true }, 200);
-    }
-    dedup = { key: key.key, ttl: policy.dedup.window_seconds };
-  }
+  // The key is claimed in the event's own batch below: strict, even for concurrent sends.
+  const dedup: DedupClaim | undefined = policy.dedup
+    ? {
+        key: (await dedupKey({ source_id: source.id, event_id: verified.event_id, body: bytes, headers, url: request.url, key: policy.dedup.key })).key,
+        expires_at: now + policy.dedup.window_seconds * 1000,
+      }
+    : undefined;
 
   const text = decodeUtf8Strict(bytes);
   const url = new URL(request.url);
@@ -110,6 +104,7 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
     await env.BODIES.put(r2Key, bytes, { httpMetadata: { contentType: request.headers.get("content-type") ?? "application/octet-stream" } });
   }
 
+  let original: string | null;
   const plan = planDeliveries(received, routing.connections, () => newId("delivery", now));
   const deliveries: NewDelivery[] = plan.deliveries.map((p) => ({ id: p.delivery_id, event_id: eventId, connection_id: p.connection_id, destination_id: p.destination_id }));
   try {
@@ -130,21 +125,23 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
       status: plan.deliveries.length > 0 ? "processing" : "received",
       routing: plan.filtered.length > 0 ? JSON.stringify(plan.filtered) : null,
       received_at: now,
-    }, deliveries);
+    }, deliveries, dedup);
     // One request, one batch: a batch shared between requests would make each wait on
     // another request's I/O, which workerd cancels as a hung request.
-    await env.DB.batch(statements);
+    const results = await env.DB.batch(statements);
+    original = dedup ? claimOwner(results) : eventId;
   } catch (err) {
     console.error("could not persist event", { source: source.id, error: String(err) });
     if (r2Key) await env.BODIES.delete(r2Key).catch(() => undefined);
     throw new AppError("unavailable", "the event could not be stored; please retry");
   }
 
-  if (dedup) {
-    // Awaited so that a sender's sequential retry finds it; a failure only weakens dedup.
-    await env.KV.put(dedup.key, eventId, { expirationTtl: dedup.ttl }).catch((err: unknown) => {
-      console.error("could not record the dedup key", { source: source.id, error: String(err) });
-    });
+  if (original !== eventId) {
+    // A duplicate: the batch wrote nothing; answer with the event that holds the key.
+    if (r2Key) ctx.waitUntil(env.BODIES.delete(r2Key).catch(() => undefined));
+    if (original === null) throw new AppError("unavailable", "the event could not be stored; please retry");
+    ctx.waitUntil(guard().count("duplicate", `duplicate of ${original}`, now).catch(() => undefined));
+    return accepted(policy.response, { event_id: original, duplicate: true }, 200);
   }
 
   if (plan.deliveries.length > 0) {

@@ -4,7 +4,7 @@ import { createHmac } from "node:crypto";
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { client, expectError, expectStatus, request, type Client } from "../helpers/api.js";
-import { createSource, uniqueName } from "../helpers/fixtures.js";
+import { createConnection, createDestination, createSource, uniqueName } from "../helpers/fixtures.js";
 import { seedTenant } from "../helpers/seed.js";
 import type { Source } from "../helpers/types.js";
 
@@ -185,7 +185,32 @@ describe("deduplication", () => {
     expect(await eventsOf(byField.id)).toBe(1);
   });
 
-  it("refuses a window KV cannot keep", async () => {
+  it("is strict for concurrent sends: one event, every other copy answered with its id", async () => {
+    const source = await createSource(api, { dedup: { window_seconds: 60 } });
+    const connection = await createConnection(api, source.id, (await createDestination(api)).id);
+    const results = await Promise.all(Array.from({ length: 8 }, () => send(source.id, '{"same":true}')));
+    const created = results.filter((r) => r.status === 202);
+    expect(created).toHaveLength(1);
+    const id = created[0]!.body.event_id;
+    for (const r of results.filter((x) => x.status !== 202)) expect([r.status, r.body]).toEqual([200, { event_id: id, duplicate: true }]);
+    expect(await eventsOf(source.id)).toBe(1);
+    // One delivery, the original's: the copies left no stray rows.
+    const deliveries = await env.DB.prepare("SELECT event_id FROM deliveries WHERE connection_id = ?1").bind(connection.id).all<{ event_id: string }>();
+    expect(deliveries.results).toEqual([{ event_id: id }]);
+  });
+
+  it("lets the key go after the window: an expired claim is taken over by the next event", async () => {
+    const source = await createSource(api, { dedup: { window_seconds: 60 } });
+    const first = await send(source.id, "same");
+    expectStatus(first, 202);
+    await env.DB.prepare("UPDATE dedup_keys SET expires_at = ?1 WHERE event_id = ?2").bind(Date.now() - 1, first.body.event_id).run();
+    const second = await send(source.id, "same");
+    expectStatus(second, 202);
+    expect(second.body.event_id).not.toBe(first.body.event_id);
+    expect(await eventsOf(source.id)).toBe(2);
+  });
+
+  it("refuses a window shorter than a minute", async () => {
     expectError(await api.post("/v1/sources", { name: uniqueName(), dedup: { window_seconds: 10 } }), 400, "validation_failed");
   });
 });

@@ -61,19 +61,64 @@ export function deliveryInserts(d1: D1Database, t: Tenant, list: NewDelivery[], 
   return list.map((d) => stmt.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, now));
 }
 
-/** The event and every delivery it fans out to: written together, atomically, or not at all. */
-export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[]): D1PreparedStatement[] {
-  const insertEvent = d1
+export interface DedupClaim {
+  key: string;
+  expires_at: number;
+}
+
+/**
+ * The event and every delivery it fans out to: written together, atomically, or not at all.
+ * With a dedup claim the batch first claims the key (taking over an expired claim) and writes
+ * the event and its deliveries only if the claim is this event's; its last statement reads the
+ * key's owner, which `claimOwner` turns into the original event id when this was a duplicate.
+ */
+export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[], dedup?: DedupClaim): D1PreparedStatement[] {
+  const columns = `id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
+                   body_size, content_type, source_ip, user_agent, status, received_at, updated_at, routing, event_type`;
+  const values = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18";
+  const args = [
+    e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
+    e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at, e.routing, e.event_type,
+  ];
+  if (!dedup) {
+    return [d1.prepare(`INSERT INTO events (${columns}) VALUES (${values})`).bind(...args), ...deliveryInserts(d1, t, list, e.received_at)];
+  }
+  const claim = d1
     .prepare(
-      `INSERT INTO events (id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
-                           body_size, content_type, source_ip, user_agent, status, received_at, updated_at, routing, event_type)
-       VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?16, ?17, ?18)`,
+      `INSERT INTO dedup_keys (source_id, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4)
+       ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
+       WHERE dedup_keys.expires_at <= ?5`,
     )
-    .bind(
-      e.id, t.org_id, t.env_id, e.source_id, e.method, e.headers, e.query, e.body, e.body_encoding, e.body_r2_key,
-      e.body_size, e.content_type, e.source_ip, e.user_agent, e.status, e.received_at, e.routing, e.event_type,
-    );
-  return [insertEvent, ...deliveryInserts(d1, t, list, e.received_at)];
+    .bind(e.source_id, dedup.key, e.id, dedup.expires_at, e.received_at);
+  const insertEvent = d1
+    .prepare(`INSERT INTO events (${columns}) SELECT ${values} WHERE EXISTS (SELECT 1 FROM dedup_keys WHERE source_id = ?4 AND key = ?19 AND event_id = ?1)`)
+    .bind(...args, dedup.key);
+  const insertDelivery = d1.prepare(
+    `INSERT INTO deliveries (id, org_id, env_id, event_id, connection_id, destination_id, status, attempts, created_at, updated_at)
+     SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7 WHERE EXISTS (SELECT 1 FROM events WHERE id = ?4)`,
+  );
+  const owner = d1.prepare("SELECT event_id FROM dedup_keys WHERE source_id = ?1 AND key = ?2").bind(e.source_id, dedup.key);
+  return [
+    claim,
+    insertEvent,
+    ...list.map((d) => insertDelivery.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, e.received_at)),
+    owner,
+  ];
+}
+
+/** The event that owns the dedup key after an `eventStatements` batch with a claim. */
+export function claimOwner(results: D1Result[]): string | null {
+  const last = results[results.length - 1];
+  return (last?.results[0] as { event_id: string } | undefined)?.event_id ?? null;
+}
+
+/** Expired dedup claims, a bounded number per call (the cron sweep calls it every minute). */
+export async function pruneDedupKeys(d1: D1Database, now: number, limit = 1000): Promise<number> {
+  const res = await d1
+    .prepare("DELETE FROM dedup_keys WHERE rowid IN (SELECT rowid FROM dedup_keys WHERE expires_at <= ?1 LIMIT ?2)")
+    .bind(now, limit)
+    .run();
+  return res.meta.changes ?? 0;
 }
 
 /** Events a source stored since `since` (counted up to a cap) and when the last one came. */

@@ -8,3 +8,4 @@ export * from "./events.js";
 export * from "./deliveries.js";
 export * from "./delivery-attempts.js";
 export * from "./dead-letters.js";
+export * from "./dedup-keys.js";

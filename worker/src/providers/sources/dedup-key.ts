@@ -2,7 +2,7 @@ import { z } from "zod";
 import { toHex, utf8 } from "../../lib/encoding.js";
 import { jsonPath } from "./request-fields.js";
 
-/** KV refuses an `expirationTtl` under 60 s, so the window cannot be shorter. */
+/** Provider retries start after seconds to minutes; a shorter window would not catch them. */
 export const MIN_DEDUP_WINDOW_SECONDS = 60;
 export const MAX_DEDUP_WINDOW_SECONDS = 7 * 86_400;
 
@@ -32,7 +32,7 @@ export interface DedupKeyInput {
 }
 
 export interface DedupKey {
-  /** A KV key: `dedup:<source_id>:<basis>:<sha256 hex>`, bounded in length whatever the id looks like. */
+  /** `dedup:<source_id>:<basis>:<sha256 hex>` (the dedup_keys row's key), bounded in length whatever the id looks like. */
   key: string;
   basis: "event_id" | "field" | "body_sha256";
 }
