@@ -285,7 +285,9 @@ async function buildMeteredBundle(dir) {
 // D1 batches, DO calls and outbound fetches. The DO shares the Worker's isolate in workerd,
 // so one module-level counter sees both.
 const METER_SOURCE = String.raw`
-import gateway, { DeliveryScheduler as Base } from __GATEWAY_BUNDLE__;
+import gateway, { DeliveryScheduler as Base, WebSocketHub } from __GATEWAY_BUNDLE__;
+// Every Durable Object class of wrangler.jsonc must be exported by the metered script too.
+export { WebSocketHub };
 
 const MAX_SAMPLES = 100000;
 let m = fresh();

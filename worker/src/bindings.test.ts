@@ -22,6 +22,7 @@ describe("binding names", () => {
     expect(wrangler.r2_buckets.map((b) => b.binding)).toEqual([BINDINGS.bodies]);
     expect(wrangler.durable_objects.bindings).toEqual([
       { name: BINDINGS.deliveryScheduler, class_name: DURABLE_OBJECT_CLASSES.deliveryScheduler },
+      { name: BINDINGS.websocketHub, class_name: DURABLE_OBJECT_CLASSES.websocketHub },
     ]);
     expect(wrangler.vars).toHaveProperty(BINDINGS.allowPrivateDestinations, "false");
   });

@@ -7,9 +7,10 @@ export const BINDINGS = {
   kv: "KV",
   bodies: "BODIES",
   deliveryScheduler: "DELIVERY_SCHEDULER",
+  websocketHub: "WEBSOCKET_HUB",
   encryptionKey: "ENCRYPTION_KEY",
   allowPrivateDestinations: "ALLOW_PRIVATE_DESTINATIONS",
   publicUrl: "PUBLIC_URL",
 } as const;
 
-export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler" } as const;
+export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", websocketHub: "WebSocketHub" } as const;

@@ -1,4 +1,5 @@
 import type { DeliveryScheduler } from "./delivery/scheduler.js";
+import type { WebSocketHub } from "./delivery/websocket-hub.js";
 
 /** The Worker's bindings; names match BINDINGS in bindings.ts. */
 export interface Env {
@@ -6,6 +7,8 @@ export interface Env {
   KV: KVNamespace;
   BODIES: R2Bucket;
   DELIVERY_SCHEDULER: DurableObjectNamespace<DeliveryScheduler>;
+  /** One per websocket destination: its connected listeners. */
+  WEBSOCKET_HUB: DurableObjectNamespace<WebSocketHub>;
   /** base64 of 32 bytes: AES-GCM key for secrets at rest. */
   ENCRYPTION_KEY: string;
   /** "true" only for local development: destinations may target loopback/private addresses. */

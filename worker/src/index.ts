@@ -3,6 +3,7 @@ import { sweep } from "./delivery/sweep.js";
 import type { Env } from "./env.js";
 
 export { DeliveryScheduler } from "./delivery/scheduler.js";
+export { WebSocketHub } from "./delivery/websocket-hub.js";
 
 const app = createApp();
 
