@@ -123,6 +123,7 @@ export const destinationsApi = router()
       await deleteDestination(c.var.db, c.var.principal, id);
       invalidateSourceRouting();
       await schedulerFor(c.env, id).refresh();
+      if (current.type === "websocket") await hubFor(c.env, id).disconnectAll("destination deleted");
       return c.body(null, 204);
     },
   )

@@ -63,6 +63,17 @@ export class WebSocketHub extends DurableObject<Env> {
     return { sent };
   }
 
+  /** The destination is gone: its listeners are told so and disconnected. */
+  async disconnectAll(reason: string): Promise<void> {
+    for (const ws of this.ctx.getWebSockets()) {
+      try {
+        ws.close(1000, reason);
+      } catch {
+        // Already closed.
+      }
+    }
+  }
+
   async clients(): Promise<number> {
     return this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN).length;
   }

@@ -113,6 +113,16 @@ describe("connecting", () => {
     l.ws.send('{"type":"ping"}');
     expect(await pong).toBe('{"type":"pong"}');
   });
+
+  it("disconnects listeners when the destination is deleted", async () => {
+    const res = await api.post<Destination>("/v1/destinations", { name: "short-lived", type: "websocket", config: {} });
+    expectStatus(res, 201);
+    const l = await listen(res.body.id);
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => l.ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+    expectStatus(await api.delete(`/v1/destinations/${res.body.id}`), 204);
+    expect(await closed).toEqual({ code: 1000, reason: "destination deleted" });
+    expect(await hubFor(env, res.body.id).clients()).toBe(0);
+  });
 });
 
 describe("delivering", () => {
