@@ -3,7 +3,7 @@ import type { DeliveryResult } from "../../delivery/result.js";
 import { decodeUtf8Strict, toBase64 } from "../../lib/encoding.js";
 import type { DeliverContext, DeliveryPayload, DestinationProvider } from "./types.js";
 
-/** Frames above this are refused (permanent): the Workers WebSocket message limit is 1 MiB on some plans and clients. */
+/** Frames above this are refused (permanent): a conservative cap, since message limits differ between runtimes, proxies and clients. */
 export const MAX_FRAME_BYTES = 1024 * 1024;
 export const DEFAULT_WEBSOCKET_TIMEOUT_MS = 10_000;
 export const NO_CLIENT_ERROR = "no WebSocket client connected";
