@@ -20,7 +20,7 @@ import { deadLetterView, destinationView } from "./views.js";
 import { assertApiManaged } from "./shared.js";
 import { openConfig, parseConfig, providerFor, sealConfig } from "./destination-config.js";
 import { DEFAULT_MAX_IN_FLIGHT } from "../delivery/flow-control.js";
-import { hubFor, WEBSOCKET_PROTOCOL } from "../delivery/websocket-hub.js";
+import { hubFor, LISTENER_HEADERS, WEBSOCKET_PROTOCOL } from "../delivery/websocket-hub.js";
 import { KEY_PROTOCOL_PREFIX, offeredProtocols } from "./websocket-auth.js";
 
 const tags = ["Destinations"];
@@ -162,7 +162,10 @@ export const destinationsApi = router()
       const headers = new Headers(c.req.raw.headers);
       headers.delete("authorization");
       if (offered.length > 0) headers.set("sec-websocket-protocol", WEBSOCKET_PROTOCOL);
-      headers.set("x-hookstream-key-id", c.var.principal.key_id);
+      const who = c.var.principal;
+      headers.set(LISTENER_HEADERS.key_id, who.key_id);
+      headers.set(LISTENER_HEADERS.org_id, who.org_id);
+      headers.set(LISTENER_HEADERS.env_id, who.env_id);
       const res = await hubFor(c.env, id).fetch(new Request(c.req.url, { method: "GET", headers }));
       // A listener is back: deliveries waiting out a backoff for lack of one go now.
       if (res.status === 101) c.executionCtx.waitUntil(schedulerFor(c.env, id).expedite().catch(() => undefined));

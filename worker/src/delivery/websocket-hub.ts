@@ -1,5 +1,7 @@
 import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.js";
+import { database } from "../db/client.js";
+import { activeKeyIds } from "../db/repositories/listener-keys.js";
 
 /** Chosen subprotocol when the client offers any (`hookstream`, plus the key entry). */
 export const WEBSOCKET_PROTOCOL = "hookstream";
@@ -7,11 +9,22 @@ export const WEBSOCKET_PROTOCOL = "hookstream";
 export const PING_FRAME = '{"type":"ping"}';
 export const PONG_FRAME = '{"type":"pong"}';
 const MAX_CLIENTS = 100;
+/** Listeners' keys are re-checked at most this often, while events flow: a revoked key stops receiving within it. */
+const KEY_RECHECK_MS = 5_000;
+export const REVOKED_CLOSE_CODE = 1008;
 
-interface Attachment {
+/** Who connected, set by the API route after it authenticated the upgrade. */
+export interface ListenerIdentity {
   key_id: string;
+  org_id: string;
+  env_id: string;
+}
+
+interface Attachment extends ListenerIdentity {
   connected_at: number;
 }
+
+export const LISTENER_HEADERS = { key_id: "x-hookstream-key-id", org_id: "x-hookstream-org-id", env_id: "x-hookstream-env-id" } as const;
 
 export interface PublishResult {
   /** Open sockets the frame was handed to. */
@@ -28,6 +41,9 @@ export function hubFor(env: Env, destinationId: string) {
  * its own: the DeliveryScheduler owns retries, so a frame nobody received is a failed attempt.
  */
 export class WebSocketHub extends DurableObject<Env> {
+  /** 0 after every wake-up, so the first publish re-checks the keys. */
+  private keysCheckedAt = 0;
+
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
     ctx.setWebSocketAutoResponse(new WebSocketRequestResponsePair(PING_FRAME, PONG_FRAME));
@@ -41,7 +57,12 @@ export class WebSocketHub extends DurableObject<Env> {
     const pair = new WebSocketPair();
     const [client, server] = [pair[0], pair[1]];
     this.ctx.acceptWebSocket(server);
-    const attachment: Attachment = { key_id: request.headers.get("x-hookstream-key-id") ?? "", connected_at: Date.now() };
+    const attachment: Attachment = {
+      key_id: request.headers.get(LISTENER_HEADERS.key_id) ?? "",
+      org_id: request.headers.get(LISTENER_HEADERS.org_id) ?? "",
+      env_id: request.headers.get(LISTENER_HEADERS.env_id) ?? "",
+      connected_at: Date.now(),
+    };
     server.serializeAttachment(attachment);
     const offered = request.headers.get("sec-websocket-protocol");
     const headers = offered ? { "sec-websocket-protocol": WEBSOCKET_PROTOCOL } : undefined;
@@ -51,8 +72,7 @@ export class WebSocketHub extends DurableObject<Env> {
   /** Hands one frame to every open socket; how many took it is the delivery's outcome. */
   async publish(frame: string): Promise<PublishResult> {
     let sent = 0;
-    for (const ws of this.ctx.getWebSockets()) {
-      if (ws.readyState !== WebSocket.OPEN) continue;
+    for (const ws of await this.authorizedSockets()) {
       try {
         ws.send(frame);
         sent++;
@@ -61,6 +81,33 @@ export class WebSocketHub extends DurableObject<Env> {
       }
     }
     return { sent };
+  }
+
+  /** Open sockets whose key is still active; the others are closed. */
+  private async authorizedSockets(): Promise<WebSocket[]> {
+    const open = this.ctx.getWebSockets().filter((ws) => ws.readyState === WebSocket.OPEN);
+    const now = Date.now();
+    if (open.length === 0 || now - this.keysCheckedAt < KEY_RECHECK_MS) return open;
+    const attachments = open.map((ws) => ws.deserializeAttachment() as Attachment);
+    const tenant = attachments[0]!;
+    let active: Set<string>;
+    try {
+      active = await activeKeyIds(database(this.env.DB), tenant, [...new Set(attachments.map((a) => a.key_id))]);
+    } catch (err) {
+      // D1 unavailable: keep delivering to the listeners that were authorized; check again next time.
+      console.error("could not re-check listener keys", { error: String(err) });
+      return open;
+    }
+    this.keysCheckedAt = now;
+    return open.filter((ws, i) => {
+      if (active.has(attachments[i]!.key_id)) return true;
+      try {
+        ws.close(REVOKED_CLOSE_CODE, "API key revoked");
+      } catch {
+        // Already closed.
+      }
+      return false;
+    });
   }
 
   /** The destination is gone: its listeners are told so and disconnected. */

@@ -106,6 +106,27 @@ describe("connecting", () => {
     expect(await hubFor(env, destination.id).clients()).toBe(0);
   });
 
+  it("takes a key as a subprotocol entry only on the listen route", async () => {
+    const res = await SELF.fetch(`${ORIGIN}/v1/sources`, { headers: { upgrade: "websocket", "sec-websocket-protocol": `hookstream, hookstream.bearer.${tenant.key}` } });
+    expect(res.status).toBe(401);
+    await res.text();
+  });
+
+  it("a listener whose key is revoked is closed at the next event and does not get it", async () => {
+    const { source, destination } = await websocketPipeline();
+    const doomed = await seedKey(tenant, { name: "laptop" });
+    const kept = await listen(destination.id);
+    const revoked = await listen(destination.id, { authorization: `Bearer ${doomed.key}` });
+    const closed = new Promise<{ code: number; reason: string }>((resolve) => revoked.ws.addEventListener("close", (e) => resolve({ code: e.code, reason: e.reason })));
+    expectStatus(await api.delete(`/v1/api-keys/${doomed.key_id}`), 204);
+
+    const eventId = await ingest(source.id, '{"after":"revocation"}');
+    expect(await closed).toEqual({ code: 1008, reason: "API key revoked" });
+    await waitFor(async () => kept.frames.length === 1, "the frame on the other listener");
+    expect(revoked.frames).toHaveLength(0);
+    await waitFor(async () => (await attemptsOf(eventId))[0]?.response_body === "sent to 1 client", "attempt counting one client");
+  });
+
   it("answers a ping frame with a pong", async () => {
     const { destination } = await websocketPipeline();
     const l = await listen(destination.id);
