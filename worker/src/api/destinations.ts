@@ -140,6 +140,9 @@ export const destinationsApi = router()
     createRoute({
       method: "get", path: "/{id}/ws", tags,
       summary: "Listen: a WebSocket that receives every event delivered to this websocket destination (see docs/websocket.md)",
+      description:
+        "Send `Upgrade: websocket` with the project API key as `Authorization: Bearer hs_…`, or (browsers) the subprotocols " +
+        "`hookstream` and `hookstream.bearer.<key>`; query parameters are not accepted. Refusals (401, 404, 426) come before the upgrade, as JSON errors.",
       request: { params: Id },
       responses: {
         101: { description: "Switching Protocols: one JSON text message per delivery" },

@@ -162,6 +162,7 @@ export class DeliveryScheduler extends DurableObject<Env> {
     this.kick();
   }
 
+  /** Attempts running now and rows queued: what flow control is bounding (tests, diagnostics). */
   async stats(): Promise<SchedulerStats> {
     return { in_flight: this.inflight.size, queued: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n };
   }
