@@ -25,7 +25,7 @@ export default defineConfig(async () => {
     ],
     test: {
       include: ["test/integration/**/*.test.ts"],
-      globalSetup: ["test/setup/receiver.ts"],
+      globalSetup: ["test/setup/receiver.ts", "test/setup/gate.ts"],
       setupFiles: ["test/setup/apply-migrations.ts"],
       testTimeout: 30_000,
       hookTimeout: 30_000,

@@ -23,6 +23,7 @@ describe("binding names", () => {
     expect(wrangler.durable_objects.bindings).toEqual([
       { name: BINDINGS.deliveryScheduler, class_name: DURABLE_OBJECT_CLASSES.deliveryScheduler },
       { name: BINDINGS.sourceGuard, class_name: DURABLE_OBJECT_CLASSES.sourceGuard },
+      { name: BINDINGS.websocketHub, class_name: DURABLE_OBJECT_CLASSES.websocketHub },
     ]);
     expect(wrangler.vars).toHaveProperty(BINDINGS.allowPrivateDestinations, "false");
   });

@@ -8,9 +8,10 @@ export const BINDINGS = {
   bodies: "BODIES",
   deliveryScheduler: "DELIVERY_SCHEDULER",
   sourceGuard: "SOURCE_GUARD",
+  websocketHub: "WEBSOCKET_HUB",
   encryptionKey: "ENCRYPTION_KEY",
   allowPrivateDestinations: "ALLOW_PRIVATE_DESTINATIONS",
   publicUrl: "PUBLIC_URL",
 } as const;
 
-export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", sourceGuard: "SourceGuard" } as const;
+export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", sourceGuard: "SourceGuard", websocketHub: "WebSocketHub" } as const;

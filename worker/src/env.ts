@@ -1,5 +1,6 @@
 import type { DeliveryScheduler } from "./delivery/scheduler.js";
 import type { SourceGuard } from "./ingest/source-guard.js";
+import type { WebSocketHub } from "./delivery/websocket-hub.js";
 
 /** The Worker's bindings; names match BINDINGS in bindings.ts. */
 export interface Env {
@@ -9,6 +10,8 @@ export interface Env {
   DELIVERY_SCHEDULER: DurableObjectNamespace<DeliveryScheduler>;
   /** One per source: rate limit and rejection counters. */
   SOURCE_GUARD: DurableObjectNamespace<SourceGuard>;
+  /** One per websocket destination: its connected listeners. */
+  WEBSOCKET_HUB: DurableObjectNamespace<WebSocketHub>;
   /** base64 of 32 bytes: AES-GCM key for secrets at rest. */
   ENCRYPTION_KEY: string;
   /** "true" only for local development: destinations may target loopback/private addresses. */

@@ -4,6 +4,7 @@ import type { Env } from "./env.js";
 
 export { DeliveryScheduler } from "./delivery/scheduler.js";
 export { SourceGuard } from "./ingest/source-guard.js";
+export { WebSocketHub } from "./delivery/websocket-hub.js";
 
 const app = createApp();
 

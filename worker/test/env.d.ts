@@ -14,5 +14,7 @@ declare module "vitest" {
   interface ProvidedContext {
     /** Base URL of the node:http receiver started by test/setup/receiver.ts. */
     receiverUrl: string;
+    /** Base URL of the flow-control receiver started by test/setup/gate.ts. */
+    gateUrl: string;
   }
 }

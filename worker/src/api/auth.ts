@@ -5,6 +5,7 @@ import { AppError } from "../lib/errors.js";
 import { database } from "../db/client.js";
 import { findActiveKeyByHash, touchKey, type KeyPrincipal } from "../db/repositories/api-keys.js";
 import type { AppEnv } from "./context.js";
+import { apiKeyFromWebSocketProtocol } from "./websocket-auth.js";
 
 /** A revoked key stops working in this isolate at once and in every other within this. */
 export const KEY_CACHE_TTL_MS = 5_000;
@@ -19,7 +20,7 @@ export function forgetKeys(): void {
 export const requireApiKey = createMiddleware<AppEnv>(async (c, next) => {
   const header = c.req.header("authorization") ?? "";
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const token = match?.[1];
+  const token = match?.[1] ?? apiKeyFromWebSocketProtocol(c.req.raw);
   if (!token || !looksLikeApiKey(token)) throw new AppError("unauthorized", "missing or malformed API key (Authorization: Bearer hs_…)");
   const db = database(c.env.DB);
   const hash = await sha256Hex(token);

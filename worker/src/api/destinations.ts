@@ -14,11 +14,14 @@ import { invalidateSourceRouting } from "../ingest/source-cache.js";
 import { body, isoOrNull, json, router } from "./context.js";
 import { errorResponses } from "./errors.js";
 import {
-  CircuitSchema, DeadLetterSchema, DestinationCreateSchema, DestinationSchema, DestinationUpdateSchema, idParam, listOf, PageQuerySchema, RedriveSchema,
+  CircuitSchema, DeadLetterSchema, DestinationCreateSchema, ErrorSchema, DestinationSchema, DestinationUpdateSchema, idParam, listOf, PageQuerySchema, RedriveSchema,
 } from "./schemas.js";
 import { deadLetterView, destinationView } from "./views.js";
 import { assertApiManaged } from "./shared.js";
 import { openConfig, parseConfig, providerFor, sealConfig } from "./destination-config.js";
+import { DEFAULT_MAX_IN_FLIGHT } from "../delivery/flow-control.js";
+import { hubFor, LISTENER_HEADERS, WEBSOCKET_PROTOCOL } from "../delivery/websocket-hub.js";
+import { KEY_PROTOCOL_PREFIX, offeredProtocols } from "./websocket-auth.js";
 
 const tags = ["Destinations"];
 const Id = idParam("dst");
@@ -61,6 +64,9 @@ export const destinationsApi = router()
         secrets: sealed.secrets,
         retry_policy: JSON.stringify(input.retry_policy ?? DEFAULT_RETRY_POLICY),
         circuit_breaker: JSON.stringify(input.circuit_breaker ?? DEFAULT_CIRCUIT_BREAKER),
+        rate_limit_per_second: input.rate_limit?.per_second ?? null,
+        max_in_flight: input.max_in_flight ?? DEFAULT_MAX_IN_FLIGHT,
+        ordered: input.ordered ?? false,
         enabled: input.enabled ?? true,
         managed_by: "api",
         created_at: now,
@@ -86,6 +92,9 @@ export const destinationsApi = router()
       if (input.enabled !== undefined) patch.enabled = input.enabled;
       if (input.retry_policy) patch.retry_policy = JSON.stringify(input.retry_policy);
       if (input.circuit_breaker) patch.circuit_breaker = JSON.stringify(input.circuit_breaker);
+      if (input.rate_limit !== undefined) patch.rate_limit_per_second = input.rate_limit?.per_second ?? null;
+      if (input.max_in_flight !== undefined) patch.max_in_flight = input.max_in_flight;
+      if (input.ordered !== undefined) patch.ordered = input.ordered;
       if (input.config) {
         const provider = providerFor(current.type as DestinationType);
         const merged = { ...(await openConfig(current, c.env.ENCRYPTION_KEY)), ...input.config };
@@ -114,6 +123,7 @@ export const destinationsApi = router()
       await deleteDestination(c.var.db, c.var.principal, id);
       invalidateSourceRouting();
       await schedulerFor(c.env, id).refresh();
+      if (current.type === "websocket") await hubFor(c.env, id).disconnectAll("destination deleted");
       return c.body(null, 204);
     },
   )
@@ -124,6 +134,45 @@ export const destinationsApi = router()
       await mustGet(c, id);
       const view = await schedulerFor(c.env, id).circuit();
       return c.json({ ...view, opened_at: isoOrNull(view.opened_at) }, 200);
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get", path: "/{id}/ws", tags,
+      summary: "Listen: a WebSocket that receives every event delivered to this websocket destination (see docs/websocket.md)",
+      description:
+        "Send `Upgrade: websocket` with the project API key as `Authorization: Bearer hs_…`, or (browsers) the subprotocols " +
+        "`hookstream` and `hookstream.bearer.<key>`; query parameters are not accepted. Refusals (401, 404, 426) come before the upgrade, as JSON errors.",
+      request: { params: Id },
+      responses: {
+        101: { description: "Switching Protocols: one JSON text message per delivery" },
+        426: json(ErrorSchema, "not a WebSocket upgrade request"),
+        ...errorResponses,
+      },
+    }),
+    async (c) => {
+      const { id } = c.req.valid("param");
+      const row = await mustGet(c, id);
+      if (row.type !== "websocket") throw new AppError("not_found", `destination ${id} has type ${row.type}; only websocket destinations accept connections`);
+      if ((c.req.header("upgrade") ?? "").toLowerCase() !== "websocket") {
+        throw new AppError("upgrade_required", "expected a WebSocket upgrade request (Upgrade: websocket)");
+      }
+      const offered = offeredProtocols(c.req.raw);
+      if (offered.length > 0 && !offered.includes(WEBSOCKET_PROTOCOL)) {
+        throw new AppError("validation_failed", `offer the "${WEBSOCKET_PROTOCOL}" subprotocol (and the key as "${KEY_PROTOCOL_PREFIX}<key>")`);
+      }
+      // The hub never sees the key itself.
+      const headers = new Headers(c.req.raw.headers);
+      headers.delete("authorization");
+      if (offered.length > 0) headers.set("sec-websocket-protocol", WEBSOCKET_PROTOCOL);
+      const who = c.var.principal;
+      headers.set(LISTENER_HEADERS.key_id, who.key_id);
+      headers.set(LISTENER_HEADERS.org_id, who.org_id);
+      headers.set(LISTENER_HEADERS.env_id, who.env_id);
+      const res = await hubFor(c.env, id).fetch(new Request(c.req.url, { method: "GET", headers }));
+      // A listener is back: deliveries waiting out a backoff for lack of one go now.
+      if (res.status === 101) c.executionCtx.waitUntil(schedulerFor(c.env, id).expedite().catch(() => undefined));
+      return res;
     },
   )
   .openapi(

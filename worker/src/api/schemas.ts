@@ -7,6 +7,7 @@ import {
   customResponseSchema, DEFAULT_ROTATION_GRACE_SECONDS, MAX_ROTATION_GRACE_SECONDS, MAX_SOURCE_BODY_BYTES, rateLimitSchema,
 } from "../ingest/source-policy.js";
 import { REJECTION_REASONS, type RejectionReason } from "../ingest/source-guard.js";
+import { DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT, PER_SECOND_LIMIT } from "../delivery/flow-control.js";
 
 export const ErrorSchema = z
   .object({ error: z.object({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }) })
@@ -128,6 +129,21 @@ export const CircuitBreakerSchema = z
   })
   .openapi("CircuitBreaker");
 
+export const RateLimitSchema = z
+  .strictObject({ per_second: z.number().int().min(1).max(PER_SECOND_LIMIT) })
+  .openapi("RateLimit", { description: "at most per_second attempt starts (retries included) in any 1 s window" });
+const rateLimitField = RateLimitSchema.nullable().openapi({ description: "null: unlimited (the default)" });
+const maxInFlightField = z
+  .number()
+  .int()
+  .min(1)
+  .max(MAX_IN_FLIGHT_LIMIT)
+  .openapi({ description: `most attempts in flight at once (default ${DEFAULT_MAX_IN_FLIGHT}); an ordered destination runs one` });
+const orderedField = z.boolean().openapi({
+  description: "deliver one at a time in the order received; a failing delivery blocks the ones behind it until it succeeds or is dead-lettered (default false)",
+});
+const flowControlInput = { rate_limit: rateLimitField.optional(), max_in_flight: maxInFlightField.optional(), ordered: orderedField.optional() };
+
 export const DestinationCreateSchema = z
   .strictObject({
     name,
@@ -135,6 +151,7 @@ export const DestinationCreateSchema = z
     config: z.record(z.string(), z.unknown()).openapi({ description: "per type; see README" }),
     retry_policy: RetryPolicySchema.optional(),
     circuit_breaker: CircuitBreakerSchema.optional(),
+    ...flowControlInput,
     enabled: z.boolean().optional(),
   })
   .openapi("DestinationCreate");
@@ -144,6 +161,7 @@ export const DestinationUpdateSchema = z
     config: z.record(z.string(), z.unknown()).optional().openapi({ description: "merged into the current config" }),
     retry_policy: RetryPolicySchema.optional(),
     circuit_breaker: CircuitBreakerSchema.optional(),
+    ...flowControlInput,
     enabled: z.boolean().optional(),
   })
   .openapi("DestinationUpdate");
@@ -155,6 +173,9 @@ export const DestinationSchema = z
     config: z.record(z.string(), z.unknown()).openapi({ description: "secret fields masked, except in the create response" }),
     retry_policy: RetryPolicySchema,
     circuit_breaker: CircuitBreakerSchema,
+    rate_limit: rateLimitField,
+    max_in_flight: z.number().int(),
+    ordered: z.boolean(),
     enabled: z.boolean(),
     managed_by: z.enum(["api", "config"]),
     created_at: timestamp,

@@ -3,6 +3,7 @@ import type { CircuitBreakerPolicy, DestinationType, RetryPolicy } from "../mode
 import type { DestinationRow } from "../db/repositories/destinations.js";
 import { getProvider } from "../providers/destinations/registry.js";
 import type { DestinationProvider } from "../providers/destinations/types.js";
+import type { FlowControl } from "./flow-control.js";
 
 export interface LoadedDestination {
   id: string;
@@ -12,6 +13,7 @@ export interface LoadedDestination {
   config: unknown;
   retry_policy: RetryPolicy;
   circuit_breaker: CircuitBreakerPolicy;
+  flow: FlowControl;
 }
 
 export async function loadDestinationConfig(row: DestinationRow, encryptionKey: string): Promise<LoadedDestination> {
@@ -26,5 +28,6 @@ export async function loadDestinationConfig(row: DestinationRow, encryptionKey: 
     config: { ...visible, ...secrets },
     retry_policy: JSON.parse(row.retry_policy) as RetryPolicy,
     circuit_breaker: JSON.parse(row.circuit_breaker) as CircuitBreakerPolicy,
+    flow: { per_second: row.rate_limit_per_second, max_in_flight: row.max_in_flight, ordered: row.ordered },
   };
 }

@@ -15,9 +15,10 @@ import { resolvePayload } from "./payload.js";
 import { applyRoute } from "./apply-route.js";
 import type { SchemaError } from "../routing/validate.js";
 import { Coalescer } from "../lib/coalescer.js";
+import { concurrencyOf, DEFAULT_FLOW_CONTROL, StartWindow } from "./flow-control.js";
+import { hubFor } from "./websocket-hub.js";
+import type { WebSocketDeliverContext } from "../providers/destinations/websocket.js";
 
-/** In-flight attempts per destination. */
-const CONCURRENCY = 10;
 /** If the isolate dies mid-attempt, the alarm re-runs the attempt after this long. */
 const LEASE_MS = 30_000;
 /** A failed write of an attempt's outcome is retried after this long (the attempt may repeat). */
@@ -31,6 +32,11 @@ export interface EnqueueItem {
   message: OutboundMessage;
   /** Attempts already made (manual retry and redrive keep counting). */
   attempts: number;
+}
+
+export interface SchedulerStats {
+  in_flight: number;
+  queued: number;
 }
 
 export interface CircuitView {
@@ -56,6 +62,8 @@ interface QueueRow extends Record<string, SqlStorageValue> {
 export class DeliveryScheduler extends DurableObject<Env> {
   private readonly sql: SqlStorage;
   private readonly inflight = new Set<string>();
+  /** Attempt starts of the last second, for the destination's rate limit (memory only). */
+  private readonly starts = new StartWindow(null);
   private destination: { value: LoadedDestination | null; loadedAt: number } | null = null;
   private dispatching = false;
   private dispatchAgain = false;
@@ -142,6 +150,23 @@ export class DeliveryScheduler extends DurableObject<Env> {
     this.kick();
   }
 
+  /**
+   * A consumer came back (a WebSocket client connected): what was waiting out a backoff
+   * becomes due now and the circuit closes, since the cause of the failures is gone.
+   * Rate limit, concurrency and order still apply.
+   */
+  async expedite(): Promise<void> {
+    const now = Date.now();
+    this.sql.exec("UPDATE queue SET next_at = ? WHERE next_at > ?", now, now);
+    this.setBreaker(CLOSED);
+    this.kick();
+  }
+
+  /** Attempts running now and rows queued: what flow control is bounding (tests, diagnostics). */
+  async stats(): Promise<SchedulerStats> {
+    return { in_flight: this.inflight.size, queued: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n };
+  }
+
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     this.sql.exec("DELETE FROM done WHERE done_at < ?", Date.now() - DONE_RETENTION_MS);
@@ -178,17 +203,24 @@ export class DeliveryScheduler extends DurableObject<Env> {
 
   private async dispatchDue(): Promise<Promise<void>[]> {
     const dest = await this.loadDestination();
+    const flow = dest?.flow ?? DEFAULT_FLOW_CONTROL;
+    this.starts.setLimit(dest ? flow.per_second : null);
     const now = Date.now();
     const started: Promise<void>[] = [];
-    const free = CONCURRENCY - this.inflight.size;
+    const free = concurrencyOf(flow) - this.inflight.size;
     if (free > 0 && (dest === null || dest.enabled)) {
-      const rows = this.sql
-        .exec<QueueRow>(
-          "SELECT seq, delivery_id, message, attempts, next_at FROM queue WHERE next_at <= ? ORDER BY seq LIMIT ?",
-          now,
-          free + this.inflight.size,
-        )
-        .toArray()
+      // Ordered: only the head of the queue may go, even while it waits out a backoff.
+      const rows = (
+        flow.ordered
+          ? this.sql.exec<QueueRow>("SELECT seq, delivery_id, message, attempts, next_at FROM queue ORDER BY seq LIMIT 1").toArray().filter((r) => r.next_at <= now)
+          : this.sql
+              .exec<QueueRow>(
+                "SELECT seq, delivery_id, message, attempts, next_at FROM queue WHERE next_at <= ? ORDER BY seq LIMIT ?",
+                now,
+                free + this.inflight.size,
+              )
+              .toArray()
+      )
         .filter((r) => !this.inflight.has(r.delivery_id))
         .slice(0, free);
       for (const row of rows) {
@@ -196,9 +228,11 @@ export class DeliveryScheduler extends DurableObject<Env> {
           started.push(this.track(row, this.finishOrphan(row)));
           continue;
         }
+        if (this.starts.available(now) < 1) break;
         const admission = admit(this.breaker(), dest.circuit_breaker, now);
         if (!admission.allowed) break;
         this.setBreaker(admission.state);
+        this.starts.record(now);
         started.push(this.track(row, this.attempt(row, dest)));
       }
     }
@@ -217,11 +251,16 @@ export class DeliveryScheduler extends DurableObject<Env> {
   private async scheduleAlarm(dest: LoadedDestination | null): Promise<void> {
     const now = Date.now();
     let at = this.inflight.size > 0 ? now + LEASE_MS : Number.POSITIVE_INFINITY;
-    const next = this.sql.exec<{ next_at: number | null }>("SELECT MIN(next_at) AS next_at FROM queue").one().next_at;
+    // Ordered: the head decides; the rows behind it are due but must wait for it.
+    const next = dest?.flow.ordered
+      ? (this.sql.exec<{ next_at: number }>("SELECT next_at FROM queue ORDER BY seq LIMIT 1").toArray()[0]?.next_at ?? null)
+      : this.sql.exec<{ next_at: number | null }>("SELECT MIN(next_at) AS next_at FROM queue").one().next_at;
     if (next !== null) {
       let due = Math.max(next, now);
       const b = this.breaker();
       if (dest && b.state === "open") due = Math.max(due, (b.opened_at ?? now) + dest.circuit_breaker.cooldown_seconds * 1000);
+      // Rate limited: the alarm wakes the queue when the window frees its next start.
+      if (dest) due = Math.max(due, this.starts.nextStartAt(now));
       // A paused destination wakes through refresh(); a slow heartbeat covers a missed one.
       if (dest && !dest.enabled) due = now + 5 * 60_000;
       // Work is due but every slot is busy: completions will dispatch it; the lease is the backstop.
@@ -255,7 +294,9 @@ export class DeliveryScheduler extends DurableObject<Env> {
       if (prepared.ok) {
         warnings = prepared.validation_errors;
         const outbound = createOutbound({ fetch: (input, init) => fetch(input, init), allowPrivate: this.env.ALLOW_PRIVATE_DESTINATIONS === "true" });
-        result = await dest.provider.deliver(prepared.payload, dest.config, { outbound, now: Date.now });
+        const env = this.env;
+        const ctx: WebSocketDeliverContext = { outbound, now: Date.now, websockets: { publish: (id, frame) => hubFor(env, id).publish(frame) } };
+        result = await dest.provider.deliver(prepared.payload, dest.config, ctx);
       } else result = prepared.result;
     } catch (err) {
       console.error("delivery failed unexpectedly", { destination: message.destination_id, error: String(err) });

@@ -58,7 +58,7 @@ export function expectStatus(res: ApiResponse, status: number): void {
 
 const ERROR_CODES = new Set([
   "validation_failed", "invalid_json", "unauthorized", "forbidden", "not_found", "method_not_allowed", "conflict",
-  "managed_by_config", "payload_too_large", "rate_limited", "internal", "unavailable",
+  "managed_by_config", "payload_too_large", "upgrade_required", "rate_limited", "internal", "unavailable",
 ]);
 
 /** The one error shape: `{ error: { code, message, details? } }`, a known code, and no internals. */

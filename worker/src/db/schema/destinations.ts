@@ -15,6 +15,12 @@ export const destinations = sqliteTable(
     retry_policy: text("retry_policy").notNull(),
     circuit_breaker: text("circuit_breaker").notNull(),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
+    /** Most attempt starts per second; null = unlimited. */
+    rate_limit_per_second: integer("rate_limit_per_second"),
+    /** Most attempts in flight at once. */
+    max_in_flight: integer("max_in_flight").notNull().default(10),
+    /** One attempt at a time, in queue order; a failing head blocks the rest. */
+    ordered: integer("ordered", { mode: "boolean" }).notNull().default(false),
     managed_by: text("managed_by", { enum: ["api", "config"] }).notNull().default("api"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),

@@ -31,12 +31,12 @@ const payload: DeliveryPayload = {
 };
 
 describe("destination registry", () => {
-  it("lists http only for now", () => {
-    expect(Object.keys(DESTINATION_PROVIDERS)).toEqual(["http"]);
+  it("lists http and websocket for now", () => {
+    expect(Object.keys(DESTINATION_PROVIDERS)).toEqual(["http", "websocket"]);
     expect(getProvider("http")?.type).toBe("http");
     expect(getProvider("http")?.secretFields).toEqual(["signing_secret"]);
     expect(getProvider("sqs")).toBeUndefined();
-    expect(getProvider("websocket")).toBeUndefined();
+    expect(getProvider("websocket")?.secretFields).toEqual([]);
   });
 
   it("parses stored config (defaults included) before delivering", async () => {

@@ -1,5 +1,6 @@
 import type { DestinationType } from "../../model/types.js";
 import { httpDestination } from "./http.js";
+import { websocketDestination } from "./websocket.js";
 import type { DestinationProvider } from "./types.js";
 
 /**
@@ -31,6 +32,7 @@ export function registerProvider<C>(provider: DestinationProvider<C>): Destinati
 
 export const DESTINATION_PROVIDERS: Readonly<Partial<Record<DestinationType, DestinationProvider<unknown>>>> = {
   http: registerProvider(httpDestination),
+  websocket: registerProvider(websocketDestination),
 };
 
 export function getProvider(type: DestinationType): DestinationProvider<unknown> | undefined {
