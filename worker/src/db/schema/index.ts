@@ -8,3 +8,5 @@ export * from "./events.js";
 export * from "./deliveries.js";
 export * from "./delivery-attempts.js";
 export * from "./dead-letters.js";
+export * from "./auth.js";
+export * from "./memberships.js";
