@@ -129,10 +129,13 @@ export async function acceptInvitation(db: Database, inv: InvitationRow, members
       .set({ accepted_at: now })
       .where(and(eq(invitations.id, inv.id), isNull(invitations.accepted_at), isNull(invitations.revoked_at)))
       .returning({ id: invitations.id }),
-    db.run(sql`INSERT INTO memberships (id, org_id, user_id, role, created_at)
-      SELECT ${membership.id}, ${membership.org_id}, ${membership.user_id}, ${membership.role}, ${membership.created_at}
-      WHERE EXISTS (SELECT 1 FROM invitations WHERE id = ${inv.id} AND accepted_at = ${now})
-      ON CONFLICT (org_id, user_id) DO NOTHING`),
+    db
+      .insert(memberships)
+      .select(
+        sql`SELECT ${membership.id}, ${membership.org_id}, ${membership.user_id}, ${membership.role}, ${membership.created_at}
+          WHERE EXISTS (SELECT 1 FROM invitations WHERE id = ${inv.id} AND accepted_at = ${now})`,
+      )
+      .onConflictDoNothing(),
   ]);
   return marked.length > 0;
 }
