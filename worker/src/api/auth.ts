@@ -40,20 +40,30 @@ const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
  * table, keyed by method + route pattern) for every /v1 route, in one place.
  */
 export const authenticate = createMiddleware<AppEnv>(async (c, next) => {
-  const path = new URL(c.req.url).pathname.replace(/^\/v1/, "") || "/";
-  const match = permissionFor(c.req.method, path);
-  // Deny by default: a route without a permission entry is not served.
-  if (!match) throw new AppError("not_found", "no such route");
   const db = database(c.env.DB);
   c.set("db", db);
+  // Who is it? (401 before anything else, so unknown routes tell a stranger nothing either.)
   const header = c.req.header("authorization");
-  if (header !== undefined) await viaApiKey(c, db, header, match.permission);
-  else if (c.req.header("cookie")) await viaSession(c, db, match.permission);
+  let identity: { key: KeyPrincipal } | { session: SessionUser };
+  if (header !== undefined) identity = { key: await apiKeyOf(c, db, header) };
+  else if (c.req.header("cookie")) identity = { session: await sessionOf(c) };
   else throw new AppError("unauthorized", "missing credentials: send Authorization: Bearer hs_… or sign in (session cookie)");
+  // What may they do here? Deny by default: a route without a permission entry is not served.
+  const path = new URL(c.req.url).pathname.replace(/^\/v1/, "") || "/";
+  const match = permissionFor(c.req.method, path);
+  if (!match) throw new AppError("not_found", "no such route");
+  if ("key" in identity) authorizeKey(c, db, identity.key, match.permission);
+  else await authorizeSession(c, db, identity.session, match.permission);
   await next();
 });
 
-async function viaApiKey(c: Context<AppEnv>, db: Database, header: string, permission: Permission): Promise<void> {
+interface SessionUser {
+  id: string;
+  name: string;
+  email: string;
+}
+
+async function apiKeyOf(c: Context<AppEnv>, db: Database, header: string): Promise<KeyPrincipal> {
   const token = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
   const ip = c.req.header("cf-connecting-ip");
   const now = Date.now();
@@ -73,10 +83,15 @@ async function viaApiKey(c: Context<AppEnv>, db: Database, header: string, permi
   const p = hit.principal;
   // The lookup is by hash; the comparison below keeps the final check constant-time anyway.
   if (!p || !timingSafeEqual(p.key_hash, hash)) return fail("invalid or revoked API key");
+  return p;
+}
+
+function authorizeKey(c: Context<AppEnv>, db: Database, p: KeyPrincipal, permission: Permission): void {
   if (!permission.keys) throw new AppError("forbidden", "this route needs a signed-in user; API keys cannot manage people, projects or keys");
   authorize(API_KEY_ROLE, permission);
   const chosen = c.req.header(PROJECT_HEADER);
   if (chosen !== undefined && chosen !== p.env_id) throw notFound("project");
+  const now = Date.now();
   if (p.last_used_at === null || now - p.last_used_at > LAST_USED_RESOLUTION_MS) {
     p.last_used_at = now;
     c.executionCtx.waitUntil(touchKey(db, p.key_id, now).catch(() => undefined));
@@ -86,15 +101,17 @@ async function viaApiKey(c: Context<AppEnv>, db: Database, header: string, permi
   c.set("principal", { org_id: p.org_id, env_id: p.env_id, key_id: p.key_id, user_id: null, role: API_KEY_ROLE });
 }
 
-async function viaSession(c: Context<AppEnv>, db: Database, permission: Permission): Promise<void> {
-  const auth = authFor(c.env, c.req.url);
-  const session = await auth.api.getSession({ headers: c.req.raw.headers });
+async function sessionOf(c: Context<AppEnv>): Promise<SessionUser> {
+  const session = await authFor(c.env, c.req.url).api.getSession({ headers: c.req.raw.headers });
   if (!session) throw new AppError("unauthorized", "not signed in (or the session expired)");
+  return { id: session.user.id, name: session.user.name, email: session.user.email };
+}
+
+async function authorizeSession(c: Context<AppEnv>, db: Database, user: SessionUser, permission: Permission): Promise<void> {
   // A cookie rides along on cross-site requests; a write must come from our own origin.
   if (!SAFE_METHODS.has(c.req.method) && c.req.header("origin") !== trustedOrigin(c.env, c.req.url)) {
     throw new AppError("forbidden", "cross-origin request refused: send the Origin header of the dashboard");
   }
-  const user = session.user;
   const base = { kind: "session" as const, key_id: null, user_id: user.id, email: user.email };
   if (permission.scope === "user") {
     c.set("actor", { ...base, org_id: null, env_id: null, role: "viewer" });
@@ -110,7 +127,7 @@ async function viaSession(c: Context<AppEnv>, db: Database, permission: Permissi
 }
 
 /** The session's organization and project: from the project header, the org header, or the user's first organization. */
-async function chooseTenant(c: Context<AppEnv>, db: Database, user: { id: string; name: string; email: string }): Promise<{ orgId: string; envId: string | null; role: Role }> {
+async function chooseTenant(c: Context<AppEnv>, db: Database, user: SessionUser): Promise<{ orgId: string; envId: string | null; role: Role }> {
   const project = c.req.header(PROJECT_HEADER);
   if (project !== undefined) {
     const env = isId("environment", project) ? await getEnvironmentById(db, project) : null;
