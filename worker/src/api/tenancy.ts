@@ -83,8 +83,10 @@ export const apiKeysApi = router()
     }),
     async (c) => {
       const actor = c.var.actor;
-      const envId = actor.kind === "key" ? actor.env_id! : c.req.valid("query").env_id;
-      const rows = await listApiKeys(c.var.db, orgOf(actor), envId);
+      const asked = c.req.valid("query").env_id;
+      // A key sees its own project's keys only; asking for another project finds nothing.
+      if (actor.kind === "key" && asked !== undefined && asked !== actor.env_id) return c.json({ data: [], next_cursor: null }, 200);
+      const rows = await listApiKeys(c.var.db, orgOf(actor), actor.kind === "key" ? actor.env_id! : asked);
       return c.json({ data: rows.map(keyView), next_cursor: null }, 200);
     },
   )
