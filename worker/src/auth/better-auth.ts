@@ -10,6 +10,9 @@ import { provisionOrganization } from "./provision.js";
 export const AUTH_BASE_PATH = "/api/auth";
 export const MIN_PASSWORD_LENGTH = 10;
 export const MAX_PASSWORD_LENGTH = 128;
+/** Password guessing: sign-in, sign-up and password changes per client IP (cf-connecting-ip) per minute, per isolate. */
+export const AUTH_ATTEMPTS_PER_MINUTE = 20;
+const attempts = { window: 60, max: AUTH_ATTEMPTS_PER_MINUTE };
 
 const MODEL_IDS: Record<string, IdKind> = { user: "user", session: "session", account: "account", verification: "verification" };
 
@@ -30,6 +33,14 @@ function createAuth(db: Database, secret: string, baseURL: string) {
       autoSignIn: false,
     },
     session: { expiresIn: 60 * 60 * 24 * 7, updateAge: 60 * 60 * 24 },
+    // On everywhere (Better Auth turns it on only when NODE_ENV=production, which Workers do not set).
+    rateLimit: {
+      enabled: true,
+      storage: "memory",
+      window: 60,
+      max: 300,
+      customRules: { "/sign-in/email": attempts, "/sign-up/email": attempts, "/change-password": attempts },
+    },
     advanced: {
       database: { generateId: ({ model }) => newId(MODEL_IDS[model] ?? "verification") },
       ipAddress: { ipAddressHeaders: ["cf-connecting-ip"] },

@@ -11,6 +11,7 @@ import { authPost, signIn, signUp, sessionClient, uniqueEmail } from "../helpers
 import type { ApiKey, CreatedApiKey, Environment, Page } from "../helpers/types.js";
 import { projectTableNames } from "../../src/db/repositories/tenancy.js";
 import { BAD_KEY_LIMIT } from "../../src/api/auth.js";
+import { AUTH_ATTEMPTS_PER_MINUTE } from "../../src/auth/better-auth.js";
 
 interface Member {
   id: string;
@@ -69,6 +70,17 @@ describe("sign-up and sign-in", () => {
       expect(res.body).toMatchObject({ error: { code: "validation_failed", message: expect.any(String) } });
     }
     expect((await env.DB.prepare("SELECT COUNT(*) AS n FROM users WHERE email = ?1").bind(email).first<{ n: number }>())?.n).toBe(0);
+  });
+
+  it(`limits sign-in attempts per client IP (${AUTH_ATTEMPTS_PER_MINUTE} a minute), in the API's error shape`, async () => {
+    const u = await signUp();
+    const ip = `192.0.2.${Math.floor(Math.random() * 250) + 1}`;
+    for (let i = 0; i < AUTH_ATTEMPTS_PER_MINUTE; i++) expect((await authPost("/sign-in/email", { email: u.email, password: `wrong-${i}-password` }, undefined, ip)).status).toBe(401);
+    const limited = await authJson(await authPost("/sign-in/email", { email: u.email, password: u.password }, undefined, ip));
+    expect(limited.status).toBe(429);
+    expect(limited.body).toMatchObject({ error: { code: "rate_limited" } });
+    // Another address is not affected.
+    expect((await authPost("/sign-in/email", { email: u.email, password: u.password })).status).toBe(200);
   });
 
   it("Better Auth refuses a POST from a foreign origin", async () => {
