@@ -15,7 +15,7 @@ import { getOrganization, listEnvironments, renameOrganization } from "../db/rep
 import { publicBaseUrl } from "./shared.js";
 import { body, iso, json, router, type Actor, type AppEnv } from "./context.js";
 import { errorResponses } from "./errors.js";
-import { listOf } from "./schemas.js";
+import { ErrorSchema, listOf } from "./schemas.js";
 import {
   InvitationAcceptedSchema, InvitationAcceptSchema, InvitationCreateSchema, InvitationSchema, MemberSchema, MemberUpdateSchema, MeSchema, OrganizationSchema,
   OrganizationUpdateSchema, idOf,
@@ -81,7 +81,7 @@ export const membersApi = router()
   .openapi(
     createRoute({
       method: "patch", path: "/{id}", tags, request: { params: idOf("mem"), body: body(MemberUpdateSchema) },
-      responses: { 200: json(MemberSchema, "role changed"), 409: json(MemberSchema, "would leave the organization without an owner"), ...errorResponses },
+      responses: { 200: json(MemberSchema, "role changed"), 409: json(ErrorSchema, "would leave the organization without an owner"), ...errorResponses },
     }),
     async (c) => {
       const { orgId, role } = who(c.var.actor);
@@ -100,7 +100,7 @@ export const membersApi = router()
   .openapi(
     createRoute({
       method: "delete", path: "/{id}", tags, request: { params: idOf("mem") },
-      responses: { 204: { description: "removed" }, 409: json(MemberSchema, "the last owner"), ...errorResponses },
+      responses: { 204: { description: "removed" }, 409: json(ErrorSchema, "the last owner"), ...errorResponses },
     }),
     async (c) => {
       const { orgId, role } = who(c.var.actor);
@@ -146,7 +146,7 @@ export const invitationsApi = router()
     createRoute({
       method: "post", path: "/", tags, request: { body: body(InvitationCreateSchema) },
       description: "Emails an invitation (Resend; logged in local development). The token is only in the email.",
-      responses: { 201: json(InvitationSchema, "invited"), 409: json(InvitationSchema, "already a member"), ...errorResponses },
+      responses: { 201: json(InvitationSchema, "invited"), 409: json(ErrorSchema, "already a member"), ...errorResponses },
     }),
     async (c) => {
       const { orgId, userId, role } = who(c.var.actor);

@@ -7,7 +7,7 @@ import { getEnvironment, insertApiKey, insertEnvironment, listApiKeys, listEnvir
 import { forgetKeys } from "./auth.js";
 import { body, iso, isoOrNull, json, router, type Actor } from "./context.js";
 import { errorResponses } from "./errors.js";
-import { ApiKeyCreateSchema, ApiKeySchema, EnvironmentCreateSchema, EnvironmentSchema, listOf } from "./schemas.js";
+import { ApiKeyCreateSchema, ApiKeySchema, EnvironmentCreateSchema, EnvironmentSchema, ErrorSchema, listOf } from "./schemas.js";
 import { ApiKeyListQuerySchema, EnvironmentUpdateSchema, idOf } from "./account-schemas.js";
 
 const orgOf = (actor: Actor): string => {
@@ -16,7 +16,7 @@ const orgOf = (actor: Actor): string => {
 };
 
 const envView = (r: { id: string; org_id: string; name: string; created_at: number }) => ({ ...r, created_at: iso(r.created_at) });
-const conflict409 = { 409: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), "conflict") };
+const conflict409 = { 409: json(ErrorSchema, "conflict") };
 
 export const environmentsApi = router()
   .openapi(

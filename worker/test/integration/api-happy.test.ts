@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_POLICY } from "../../src/model/types.js";
 import { client, expectError, expectStatus, ORIGIN, request, type ApiResponse, type Client } from "../helpers/api.js";
-import { createConnection, createDestination, createSource, receiverUrl, uniqueName, waitFor } from "../helpers/fixtures.js";
+import { createConnection, createDestination, createSource, receiverUrl, uniqueName } from "../helpers/fixtures.js";
 import { documentRoutes, key, publicDocumentRoutes, servedRoutes, type OpenApiDocument } from "../helpers/routes.js";
 import { fromBase64, openSealed } from "../helpers/secrets.js";
-import { seedTenant, sha256Hex, type SeededTenant } from "../helpers/seed.js";
-import type { ApiKey, Connection, CreatedApiKey, Destination, Environment, EventSummary, Page, Source } from "../helpers/types.js";
+import { seedTenant, type SeededTenant } from "../helpers/seed.js";
+import type { Connection, Destination, EventSummary, Page, Source } from "../helpers/types.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
