@@ -4,9 +4,11 @@
 //   PORT                  listen port on 127.0.0.1 (default 8787)
 //   HOOKSTREAM_STATE_DIR  D1/KV/R2/DO state + secrets.json (default .hookstream/state)
 //
-// On first start a development tenant is seeded and written to .hookstream/dev-credentials.json;
-// later starts reuse it as long as its API key is still valid in the state dir.
+// On first start a development user signs up through the API (which gives them an organization
+// and a `production` project), gets an API key, and all of it is written to
+// .hookstream/dev-credentials.json; later starts reuse it as long as its API key is still valid.
 
+import { randomBytes } from "node:crypto";
 import fsp from "node:fs/promises";
 import path from "node:path";
 import {
@@ -14,7 +16,7 @@ import {
   apiKeyIsActive,
   ensureInstalled,
   prepareState,
-  seedTenant,
+  signUpTenant,
   startGateway,
   triggerScheduled,
 } from "./lib/gateway.mjs";
@@ -64,19 +66,30 @@ async function main() {
   log(`migrations up to date (${(migrationsMs / 1000).toFixed(1)}s)`);
 
   const existing = await readJson(credentialsFile);
-  let credentials;
-  if (existing?.api_key && existing.org_id && existing.env_id && (await apiKeyIsActive(stateDir, existing.api_key))) {
-    credentials = { ...existing, base_url: baseUrl };
-    log(`reusing ${path.relative(REPO_ROOT, credentialsFile)}`);
-  } else {
-    const tenant = await seedTenant(stateDir, { orgName: "Development", envName: "development", keyName: "dev" });
-    credentials = { base_url: baseUrl, api_key: tenant.api_key, org_id: tenant.org_id, env_id: tenant.env_id };
-    log(`seeded development tenant (${tenant.org_id} / ${tenant.env_id})`);
-  }
-  await writePrivateJson(credentialsFile, credentials);
+  const reusable =
+    existing?.api_key && existing.org_id && existing.env_id && existing.email && existing.password && (await apiKeyIsActive(stateDir, existing.api_key));
 
   log(`starting wrangler dev on ${baseUrl} …`);
   const gateway = await startGateway({ port, stateDir });
+
+  let credentials;
+  if (reusable) {
+    credentials = { ...existing, base_url: baseUrl };
+    log(`reusing ${path.relative(REPO_ROOT, credentialsFile)}`);
+  } else {
+    // Same user again if we know them (their key was revoked, or the file is from before accounts); else a new one.
+    const email = existing?.email ?? `dev-${randomBytes(4).toString("hex")}@hookstream.local`;
+    const password = existing?.password ?? randomBytes(18).toString("base64url");
+    try {
+      const t = await signUpTenant(baseUrl, { email, password, name: "Developer", orgName: "Development", keyName: "dev" });
+      credentials = { base_url: baseUrl, api_key: t.api_key, org_id: t.org_id, env_id: t.env_id, email: t.email, password: t.password };
+      log(`signed up the development user ${email} (${t.org_id} / ${t.env_id})`);
+    } catch (err) {
+      await gateway.stop();
+      throw err;
+    }
+  }
+  await writePrivateJson(credentialsFile, credentials);
 
   let sweeping = false;
   const sweepTimer = setInterval(async () => {
@@ -115,6 +128,7 @@ async function main() {
       "  hookstream is running",
       `  base_url     ${gateway.baseUrl}`,
       `  api_key      ${key}`,
+      `  sign in      ${credentials.email} / ${credentials.password}`,
       `  credentials  ${path.relative(process.cwd(), credentialsFile) || credentialsFile}`,
       `  ready in     ${(gateway.startupMs / 1000).toFixed(1)}s; scheduled sweep every ${SWEEP_INTERVAL_MS / 1000}s`,
       "",

@@ -17,6 +17,7 @@ export default defineConfig(async () => {
         miniflare: {
           bindings: {
             ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
+            BETTER_AUTH_SECRET: "test-better-auth-secret-0123456789abcdef",
             ALLOW_PRIVATE_DESTINATIONS: "true",
             TEST_MIGRATIONS: migrations,
           },

@@ -33,11 +33,15 @@ export function runWrangler(
   args: string[],
   opts?: WorkerDirOption & { env?: NodeJS.ProcessEnv },
 ): Promise<{ stdout: string; stderr: string; ms: number }>;
-export function readSecrets(stateDir: string): { ENCRYPTION_KEY: string } | null;
+export interface Secrets {
+  ENCRYPTION_KEY: string;
+  BETTER_AUTH_SECRET: string;
+}
+export function readSecrets(stateDir: string): Secrets | null;
 export function prepareState(
   stateDir: string,
   opts?: WorkerDirOption,
-): Promise<{ stateDir: string; secrets: { ENCRYPTION_KEY: string }; migrationsMs: number }>;
+): Promise<{ stateDir: string; secrets: Secrets; migrationsMs: number }>;
 export function sqlString(value: unknown): string;
 export function d1Query(stateDir: string, sql: string, opts?: WorkerDirOption): Promise<Record<string, unknown>[][]>;
 export function hashApiKey(apiKey: string): string;
@@ -47,6 +51,18 @@ export function seedTenant(
   opts?: WorkerDirOption,
 ): Promise<Tenant>;
 export function apiKeyIsActive(stateDir: string, apiKey: string, opts?: WorkerDirOption): Promise<boolean>;
+export interface UserTenant extends Tenant {
+  user_id: string;
+  email: string;
+  password: string;
+  /** `name=value` of the session cookie */
+  cookie: string;
+}
+export function signIn(baseUrl: string, email: string, password: string): Promise<string | null>;
+export function signUpTenant(
+  baseUrl: string,
+  opts: { email: string; password: string; name?: string; orgName?: string; keyName?: string; mode?: "live" | "test" },
+): Promise<UserTenant>;
 export function freePort(): Promise<number>;
 export function startGateway(opts: {
   port: number;

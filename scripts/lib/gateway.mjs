@@ -94,7 +94,7 @@ function secretsPath(stateDir) {
   return path.join(stateDir, "secrets.json");
 }
 
-/** Read `<stateDir>/secrets.json` ({ ENCRYPTION_KEY }) or null if it does not exist. */
+/** Read `<stateDir>/secrets.json` ({ ENCRYPTION_KEY, BETTER_AUTH_SECRET }) or null if it does not exist. */
 export function readSecrets(stateDir) {
   try {
     return JSON.parse(fs.readFileSync(secretsPath(path.resolve(stateDir)), "utf8"));
@@ -106,8 +106,8 @@ export function readSecrets(stateDir) {
 
 /**
  * mkdir -p stateDir, apply the D1 migrations to its local database and create
- * `<stateDir>/secrets.json` with a fresh ENCRYPTION_KEY (only the first time).
- * @returns {Promise<{ stateDir: string, secrets: { ENCRYPTION_KEY: string }, migrationsMs: number }>}
+ * `<stateDir>/secrets.json` with a fresh ENCRYPTION_KEY and BETTER_AUTH_SECRET (each only the first time).
+ * @returns {Promise<{ stateDir: string, secrets: { ENCRYPTION_KEY: string, BETTER_AUTH_SECRET: string }, migrationsMs: number }>}
  */
 export async function prepareState(stateDir, { workerDir = WORKER_DIR } = {}) {
   stateDir = path.resolve(stateDir);
@@ -116,8 +116,12 @@ export async function prepareState(stateDir, { workerDir = WORKER_DIR } = {}) {
     workerDir,
   });
   let secrets = readSecrets(stateDir);
-  if (!secrets?.ENCRYPTION_KEY) {
-    secrets = { ...(secrets ?? {}), ENCRYPTION_KEY: randomBytes(32).toString("base64") };
+  if (!secrets?.ENCRYPTION_KEY || !secrets?.BETTER_AUTH_SECRET) {
+    secrets = {
+      ...(secrets ?? {}),
+      ENCRYPTION_KEY: secrets?.ENCRYPTION_KEY ?? randomBytes(32).toString("base64"),
+      BETTER_AUTH_SECRET: secrets?.BETTER_AUTH_SECRET ?? randomBytes(32).toString("base64"),
+    };
     await fsp.writeFile(secretsPath(stateDir), `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   }
   return { stateDir, secrets, migrationsMs: ms };
@@ -188,6 +192,74 @@ export async function apiKeyIsActive(stateDir, apiKey, opts = {}) {
     opts,
   );
   return Array.isArray(rows) && rows.length > 0;
+}
+
+/** POST JSON to the gateway as the dashboard would (Better Auth checks the Origin). */
+async function postJson(baseUrl, pathname, body, headers = {}) {
+  const res = await fetch(`${baseUrl}${pathname}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: baseUrl, ...headers },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(15_000),
+  });
+  const text = await res.text();
+  let json;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text, headers: res.headers };
+}
+
+async function getJson(baseUrl, pathname, headers) {
+  const res = await fetch(`${baseUrl}${pathname}`, { headers, signal: AbortSignal.timeout(15_000) });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`GET ${pathname}: HTTP ${res.status} ${text.slice(0, 300)}`);
+  return JSON.parse(text);
+}
+
+/**
+ * Sign in through the running gateway (`/api/auth/sign-in/email`).
+ * @returns {Promise<string | null>} the session cookie (`name=value`), or null if the credentials were refused
+ */
+export async function signIn(baseUrl, email, password) {
+  const res = await postJson(baseUrl, "/api/auth/sign-in/email", { email, password });
+  if (res.status !== 200) return null;
+  const cookie = res.headers.getSetCookie().find((c) => c.includes("session_token="));
+  if (!cookie) throw new Error("sign-in answered 200 without a session cookie");
+  return cookie.split(";")[0];
+}
+
+/**
+ * A user of the running gateway with an API key: signs in with `email`/`password`, or signs up
+ * first (which provisions their organization and `production` project), optionally renames the
+ * organization, and creates an API key bound to that project. Everything goes through the API.
+ * @returns {Promise<{ api_key: string, key_id: string, org_id: string, env_id: string, user_id: string, email: string, password: string, cookie: string }>}
+ */
+export async function signUpTenant(baseUrl, { email, password, name = "Developer", orgName, keyName = "dev", mode = "test" }) {
+  let cookie = await signIn(baseUrl, email, password);
+  if (!cookie) {
+    const up = await postJson(baseUrl, "/api/auth/sign-up/email", { email, password, name });
+    if (up.status !== 200) throw new Error(`sign-up failed: HTTP ${up.status} ${up.text.slice(0, 300)}`);
+    cookie = await signIn(baseUrl, email, password);
+    if (!cookie) throw new Error(`cannot sign in as ${email} (the address may already belong to a user with another password)`);
+  }
+  const me = await getJson(baseUrl, "/v1/me", { cookie });
+  const org_id = me.organizations[0].id;
+  const envs = await getJson(baseUrl, "/v1/environments", { cookie, "x-hookstream-org": org_id });
+  const env_id = envs.data[0].id;
+  if (orgName) {
+    const res = await fetch(`${baseUrl}/v1/org`, {
+      method: "PATCH",
+      headers: { cookie, origin: baseUrl, "content-type": "application/json", "x-hookstream-org": org_id },
+      body: JSON.stringify({ name: orgName }),
+    });
+    if (!res.ok) throw new Error(`renaming the organization failed: HTTP ${res.status} ${await res.text()}`);
+  }
+  const key = await postJson(baseUrl, "/v1/api-keys", { name: keyName, env_id, mode }, { cookie, "x-hookstream-org": org_id });
+  if (key.status !== 201) throw new Error(`creating an API key failed: HTTP ${key.status} ${key.text.slice(0, 300)}`);
+  return { api_key: key.json.key, key_id: key.json.id, org_id, env_id, user_id: me.user.id, email, password, cookie };
 }
 
 /** A TCP port on 127.0.0.1 that was free a moment ago. */
@@ -304,9 +376,14 @@ export async function startGateway({
   if (!stateDir) throw new Error("startGateway: stateDir is required");
   stateDir = path.resolve(stateDir);
   let secrets = readSecrets(stateDir);
-  if (!secrets?.ENCRYPTION_KEY) secrets = (await prepareState(stateDir, { workerDir })).secrets;
+  if (!secrets?.ENCRYPTION_KEY || !secrets?.BETTER_AUTH_SECRET) secrets = (await prepareState(stateDir, { workerDir })).secrets;
 
-  const allVars = { ENCRYPTION_KEY: secrets.ENCRYPTION_KEY, ALLOW_PRIVATE_DESTINATIONS: "true", ...vars };
+  const allVars = {
+    ENCRYPTION_KEY: secrets.ENCRYPTION_KEY,
+    BETTER_AUTH_SECRET: secrets.BETTER_AUTH_SECRET,
+    ALLOW_PRIVATE_DESTINATIONS: "true",
+    ...vars,
+  };
   const args = [
     wranglerBin(workerDir),
     "dev",

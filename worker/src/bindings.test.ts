@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { BINDINGS, DURABLE_OBJECT_CLASSES } from "./bindings.js";
+import { BINDINGS, DURABLE_OBJECT_CLASSES, SECRET_BINDINGS } from "./bindings.js";
 
 /** infra and local dev must wire the names the worker reads; wrangler.jsonc is the local wiring. */
 const wrangler = JSON.parse(
@@ -26,6 +26,15 @@ describe("binding names", () => {
       { name: BINDINGS.websocketHub, class_name: DURABLE_OBJECT_CLASSES.websocketHub },
     ]);
     expect(wrangler.vars).toHaveProperty(BINDINGS.allowPrivateDestinations, "false");
+    expect(wrangler.vars).toHaveProperty(BINDINGS.resendBaseUrl, "https://api.resend.com");
+    expect(wrangler.vars).toHaveProperty(BINDINGS.notifyFrom);
+  });
+
+  it("secrets are never plain vars, and every binding the worker reads is named in BINDINGS", () => {
+    for (const secret of SECRET_BINDINGS) expect(wrangler.vars).not.toHaveProperty(secret);
+    const envSource = readFileSync(fileURLToPath(new URL("./env.ts", import.meta.url)), "utf8");
+    const declared = [...envSource.matchAll(/^\s{2}([A-Z][A-Z0-9_]+)\??:/gm)].map((m) => m[1]);
+    expect(declared.sort()).toEqual(Object.values(BINDINGS).sort());
   });
 
   it("every Durable Object class is created by a migration", () => {

@@ -10,8 +10,15 @@ export const BINDINGS = {
   sourceGuard: "SOURCE_GUARD",
   websocketHub: "WEBSOCKET_HUB",
   encryptionKey: "ENCRYPTION_KEY",
+  betterAuthSecret: "BETTER_AUTH_SECRET",
+  resendApiKey: "RESEND_API_KEY",
+  resendBaseUrl: "RESEND_BASE_URL",
+  notifyFrom: "NOTIFY_FROM",
   allowPrivateDestinations: "ALLOW_PRIVATE_DESTINATIONS",
   publicUrl: "PUBLIC_URL",
 } as const;
+
+/** Secret bindings (never in wrangler.jsonc vars): infra sets them as secret_text. */
+export const SECRET_BINDINGS = [BINDINGS.encryptionKey, BINDINGS.betterAuthSecret, BINDINGS.resendApiKey] as const;
 
 export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", sourceGuard: "SourceGuard", websocketHub: "WebSocketHub" } as const;

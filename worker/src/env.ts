@@ -14,6 +14,14 @@ export interface Env {
   WEBSOCKET_HUB: DurableObjectNamespace<WebSocketHub>;
   /** base64 of 32 bytes: AES-GCM key for secrets at rest. */
   ENCRYPTION_KEY: string;
+  /** Better Auth's secret (signs session cookies); at least 32 characters. */
+  BETTER_AUTH_SECRET: string;
+  /** Resend API key for emails (invitations, later alerts); without it emails are logged. */
+  RESEND_API_KEY?: string;
+  /** Resend API base URL (default https://api.resend.com). */
+  RESEND_BASE_URL?: string;
+  /** Sender of notification emails, e.g. `hookstream <notifications@example.com>`. */
+  NOTIFY_FROM?: string;
   /** "true" only for local development: destinations may target loopback/private addresses. */
   ALLOW_PRIVATE_DESTINATIONS?: string;
   /** Public base URL used in ingest URLs; defaults to the request's origin. */

@@ -166,6 +166,9 @@ export const destinationsApi = router()
       headers.delete("authorization");
       if (offered.length > 0) headers.set("sec-websocket-protocol", WEBSOCKET_PROTOCOL);
       const who = c.var.principal;
+      // The hub re-checks its listeners' keys so that revoking one closes its sockets; a
+      // session has no key to re-check, so listening takes a project API key.
+      if (who.key_id === null) throw new AppError("forbidden", "listening needs a project API key (Authorization: Bearer hs_… or the hookstream.bearer.<key> subprotocol)");
       headers.set(LISTENER_HEADERS.key_id, who.key_id);
       headers.set(LISTENER_HEADERS.org_id, who.org_id);
       headers.set(LISTENER_HEADERS.env_id, who.env_id);

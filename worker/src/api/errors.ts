@@ -28,6 +28,8 @@ export function onError(err: Error, c: Context): Response {
 
 export const errorResponses = {
   400: { content: { "application/json": { schema: ErrorSchema } }, description: "invalid request" },
-  401: { content: { "application/json": { schema: ErrorSchema } }, description: "missing or invalid API key" },
+  401: { content: { "application/json": { schema: ErrorSchema } }, description: "missing or invalid API key or session" },
+  403: { content: { "application/json": { schema: ErrorSchema } }, description: "the caller's role may not do this (or an API key on a session-only route)" },
   404: { content: { "application/json": { schema: ErrorSchema } }, description: "not found in this project" },
+  429: { content: { "application/json": { schema: ErrorSchema } }, description: "too many invalid API keys from this address" },
 } as const;

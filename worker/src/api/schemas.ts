@@ -361,7 +361,11 @@ export const EnvironmentSchema = z
   .object({ id: z.string(), org_id: z.string(), name: z.string(), created_at: timestamp })
   .openapi("Environment");
 export const ApiKeyCreateSchema = z
-  .strictObject({ name, mode: z.enum(["live", "test"]).default("live") })
+  .strictObject({
+    name,
+    env_id: z.string().regex(/^env_[0-9a-f]{32}$/, "must be an env_ id").openapi({ description: "the project the key is bound to" }),
+    mode: z.enum(["live", "test"]).default("live"),
+  })
   .openapi("ApiKeyCreate");
 export const ApiKeySchema = z
   .object({

@@ -167,6 +167,21 @@ export class DeliveryScheduler extends DurableObject<Env> {
     return { in_flight: this.inflight.size, queued: this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM queue").one().n };
   }
 
+  /**
+   * The destination's project was deleted: drop its queue, tombstones, breaker and alarm
+   * without recording anything (there is nothing left to record into).
+   */
+  async purge(): Promise<void> {
+    this.sql.exec("DELETE FROM queue");
+    this.sql.exec("DELETE FROM done");
+    this.sql.exec("DELETE FROM meta");
+    this.destination = null;
+    this.destinationId = null;
+    this.breakerState = null;
+    this.alarmAt = null;
+    await this.ctx.storage.deleteAlarm();
+  }
+
   override async alarm(): Promise<void> {
     this.alarmAt = null;
     this.sql.exec("DELETE FROM done WHERE done_at < ?", Date.now() - DONE_RETENTION_MS);

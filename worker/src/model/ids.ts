@@ -13,6 +13,12 @@ export const ID_PREFIXES = {
   delivery: "dlv",
   attempt: "att",
   deadLetter: "dlq",
+  user: "usr",
+  member: "mem",
+  invitation: "inv",
+  session: "ses",
+  account: "acc",
+  verification: "ver",
 } as const;
 
 export type IdKind = keyof typeof ID_PREFIXES;

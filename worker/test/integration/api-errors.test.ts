@@ -4,14 +4,19 @@ import { ERROR_STATUS, type ErrorCode } from "../../src/lib/errors.js";
 import { client, expectError, expectStatus, hex32, request, type Client } from "../helpers/api.js";
 import { createConnection, createDestination, createSource } from "../helpers/fixtures.js";
 import { countRows, seedTenant, type SeededTenant } from "../helpers/seed.js";
+import { sessionClient, signUp, type SessionClient } from "../helpers/session.js";
 import type { Destination, Source } from "../helpers/types.js";
 
 let tenant: SeededTenant;
 let api: Client;
 let source: Source;
 let destination: Destination;
+/** People, projects and keys are managed with a session (API keys may not). */
+let owner: SessionClient;
 
 beforeAll(async () => {
+  const u = await signUp();
+  owner = sessionClient(u.cookie, { project: u.env_id });
   tenant = await seedTenant();
   api = client(tenant.key);
   source = await createSource(api);
@@ -26,8 +31,11 @@ describe("malformed JSON", () => {
     ["POST", "/v1/connections", '{"source_id":'],
     ["POST", "/v1/api-keys", "[1,2"],
     ["POST", "/v1/environments", ""],
+    ["POST", "/v1/invitations", "{"],
+    ["PATCH", "/v1/org", "nope"],
   ])("%s %s with %j → 400 invalid_json", async (method, path, raw) => {
-    expectError(await api.request(method, path, { raw, headers: json }), 400, "invalid_json");
+    const by = path.startsWith("/v1/api-keys") || path.startsWith("/v1/environments") || path.startsWith("/v1/invitations") || path.startsWith("/v1/org") ? owner : api;
+    expectError(await by.request(method, path, { raw, headers: json }), 400, "invalid_json");
   });
 
   it("PATCH with a broken body → 400 invalid_json and nothing changes", async () => {
@@ -67,8 +75,9 @@ describe("validation", () => {
     { path: "/v1/connections", body: { source_id: `src_${"0".repeat(32)}`, destination_id: `dst_${"0".repeat(32)}`, rules: [] }, field: "rules" },
     { path: "/v1/api-keys", body: { name: "k", scopes: ["all"] }, field: "scopes" },
     { path: "/v1/environments", body: { name: "e", region: "eu" }, field: "region" },
+    { path: "/v1/invitations", body: { email: "a@example.com", role: "viewer", message: "hi" }, field: "message" },
   ])("POST $path rejects the unknown field $field", async ({ path, body, field }) => {
-    const e = expectError(await api.post(path, body), 400, "validation_failed");
+    const e = expectError(await (path === "/v1/connections" ? api : owner).post(path, body), 400, "validation_failed");
     expect(e.message).toContain(field);
   });
 
@@ -107,7 +116,7 @@ describe("ids", () => {
   it("an id of the wrong kind → 400", async () => {
     expectError(await api.get(`/v1/sources/${destination.id}`), 400, "validation_failed");
     expectError(await api.get(`/v1/destinations/${source.id}`), 400, "validation_failed");
-    expectError(await api.delete(`/v1/api-keys/${source.id}`), 400, "validation_failed");
+    expectError(await owner.delete(`/v1/api-keys/${source.id}`), 400, "validation_failed");
     expectError(await api.post(`/v1/events/${source.id}/retry`), 400, "validation_failed");
   });
 
@@ -128,10 +137,12 @@ describe("ids", () => {
       ["GET", `/v1/destinations/${id("dst")}/circuit`], ["GET", `/v1/destinations/${id("dst")}/dlq`], ["POST", `/v1/destinations/${id("dst")}/dlq/redrive`, {}],
       ["GET", `/v1/connections/${id("con")}`], ["PATCH", `/v1/connections/${id("con")}`, { enabled: false }], ["DELETE", `/v1/connections/${id("con")}`],
       ["GET", `/v1/events/${id("evt")}`], ["GET", `/v1/events/${id("evt")}/attempts`], ["POST", `/v1/events/${id("evt")}/retry`],
-      ["DELETE", `/v1/api-keys/${id("key")}`],
+      ["DELETE", `/v1/api-keys/${id("key")}`], ["DELETE", `/v1/environments/${id("env")}`], ["PATCH", `/v1/projects/${id("env")}`, { name: "x" }],
+      ["PATCH", `/v1/members/${id("mem")}`, { role: "viewer" }], ["DELETE", `/v1/members/${id("mem")}`], ["DELETE", `/v1/invitations/${id("inv")}`],
     ];
     for (const [method, path, body] of cases) {
-      const res = await api.request(method, path, body === undefined ? {} : { json: body });
+      const by = /\/v1\/(api-keys|environments|projects|members|invitations)/.test(path) ? owner : api;
+      const res = await by.request(method, path, body === undefined ? {} : { json: body });
       expect(res.status, `${method} ${path}: ${res.text}`).toBe(404);
       expectError(res, 404, "not_found");
     }

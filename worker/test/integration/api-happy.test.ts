@@ -2,11 +2,11 @@ import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import { DEFAULT_CIRCUIT_BREAKER, DEFAULT_MAX_BODY_BYTES, DEFAULT_RETRY_POLICY } from "../../src/model/types.js";
 import { client, expectError, expectStatus, ORIGIN, request, type ApiResponse, type Client } from "../helpers/api.js";
-import { createConnection, createDestination, createSource, receiverUrl, uniqueName, waitFor } from "../helpers/fixtures.js";
+import { createConnection, createDestination, createSource, receiverUrl, uniqueName } from "../helpers/fixtures.js";
 import { documentRoutes, key, publicDocumentRoutes, servedRoutes, type OpenApiDocument } from "../helpers/routes.js";
 import { fromBase64, openSealed } from "../helpers/secrets.js";
-import { seedTenant, sha256Hex, type SeededTenant } from "../helpers/seed.js";
-import type { ApiKey, Connection, CreatedApiKey, Destination, Environment, EventSummary, Page, Source } from "../helpers/types.js";
+import { seedTenant, type SeededTenant } from "../helpers/seed.js";
+import type { Connection, Destination, EventSummary, Page, Source } from "../helpers/types.js";
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
@@ -264,77 +264,4 @@ describe("OpenAPI document", () => {
   });
 });
 
-describe("environments", () => {
-  it("lists the organization's environments and creates new ones (also under /v1/projects)", async () => {
-    const t = await seedTenant();
-    const c = client(t.key);
-    const listed = await c.get<Page<Environment>>("/v1/environments");
-    expectStatus(listed, 200);
-    expect(listed.body.data).toEqual([expect.objectContaining({ id: t.env_id, org_id: t.org_id, name: "production" })]);
-
-    const created = await c.post<Environment>("/v1/environments", { name: "staging" });
-    expectStatus(created, 201);
-    expect(created.body).toMatchObject({ org_id: t.org_id, name: "staging" });
-    expect(created.body.id).toMatch(/^env_[0-9a-f]{32}$/);
-    expect(created.body.created_at).toMatch(ISO);
-
-    const after = await c.get<Page<Environment>>("/v1/environments");
-    expect(after.body.data.map((e) => e.id).sort()).toEqual([t.env_id, created.body.id].sort());
-    const projects = await c.get<Page<Environment>>("/v1/projects");
-    expect(projects.body).toEqual(after.body);
-  });
-});
-
-describe("API keys", () => {
-  it("shows a new key once, lists it masked, and rejects it once revoked", async () => {
-    const t = await seedTenant();
-    const c = client(t.key);
-    const created = await c.post<CreatedApiKey>("/v1/api-keys", { name: "ci" });
-    expectStatus(created, 201);
-    const k = created.body;
-    expect(k.key).toMatch(/^hs_live_[0-9a-f]{64}$/);
-    expect(k).toMatchObject({ name: "ci", env_id: t.env_id, masked_key: `hs_live_…${k.key.slice(-4)}`, last_used_at: null });
-    expect(k.id).toMatch(/^key_[0-9a-f]{32}$/);
-
-    const row = await env.DB.prepare("SELECT * FROM api_keys WHERE id = ?1").bind(k.id).first<Record<string, unknown>>();
-    expect(row).toMatchObject({ org_id: t.org_id, env_id: t.env_id, key_hash: await sha256Hex(k.key), prefix: "hs_live_", last4: k.key.slice(-4) });
-    expect(JSON.stringify(row)).not.toContain(k.key);
-
-    const listed = await c.get<Page<ApiKey>>("/v1/api-keys");
-    expectStatus(listed, 200);
-    expect(listed.text).not.toContain(k.key);
-    expect(listed.body.data.find((x) => x.id === k.id)).toEqual({
-      id: k.id, name: "ci", env_id: t.env_id, masked_key: k.masked_key, created_at: k.created_at, last_used_at: null,
-    });
-    expect(listed.body.data.map((x) => x.id)).toContain(t.key_id);
-    expect(listed.body.data.every((x) => !("key" in x))).toBe(true);
-
-    const withNew = client(k.key);
-    expectStatus(await withNew.get("/v1/sources"), 200);
-    await waitFor(async () => (await c.get<Page<ApiKey>>("/v1/api-keys")).body.data.find((x) => x.id === k.id)?.last_used_at, "last_used_at");
-
-    expectStatus(await c.delete(`/v1/api-keys/${k.id}`), 204);
-    expectError(await withNew.get("/v1/sources"), 401, "unauthorized");
-    expect((await c.get<Page<ApiKey>>("/v1/api-keys")).body.data.map((x) => x.id)).not.toContain(k.id);
-    expectError(await c.delete(`/v1/api-keys/${k.id}`), 404, "not_found");
-    expectStatus(await c.get("/v1/sources"), 200);
-  });
-
-  it("creates test-mode keys", async () => {
-    const created = await api.post<CreatedApiKey>("/v1/api-keys", { name: "local", mode: "test" });
-    expectStatus(created, 201);
-    expect(created.body.key).toMatch(/^hs_test_[0-9a-f]{64}$/);
-    expect(created.body.masked_key).toBe(`hs_test_…${created.body.key.slice(-4)}`);
-    expectStatus(await client(created.body.key).get("/v1/events"), 200);
-  });
-
-  it("a revoked key stops working at once, even right after it was used (per-isolate key cache)", async () => {
-    const t = await seedTenant();
-    const c = client(t.key);
-    const k = (await c.post<CreatedApiKey>("/v1/api-keys", { name: "hot" })).body;
-    // Warm the per-isolate key cache, then revoke: the revocation must not wait for the cache TTL.
-    expectStatus(await client(k.key).get("/v1/sources"), 200);
-    expectStatus(await c.delete(`/v1/api-keys/${k.id}`), 204);
-    expectError(await client(k.key).get("/v1/sources"), 401, "unauthorized");
-  });
-});
+// Projects and API keys are managed with sessions now: see accounts.test.ts.

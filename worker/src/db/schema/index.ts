@@ -9,3 +9,5 @@ export * from "./deliveries.js";
 export * from "./delivery-attempts.js";
 export * from "./dead-letters.js";
 export * from "./dedup-keys.js";
+export * from "./auth.js";
+export * from "./memberships.js";
