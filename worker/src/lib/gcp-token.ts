@@ -2,6 +2,7 @@
 // until a minute before it expires. The token request goes through the caller's outbound door.
 import { importPKCS8, SignJWT } from "jose";
 import type { Outbound } from "../delivery/outbound.js";
+import { sha256Hex } from "./crypto.js";
 
 export interface ServiceAccountKey {
   client_email: string;
@@ -42,7 +43,8 @@ export async function accessToken(opts: {
   now: () => number;
   timeout_ms: number;
 }): Promise<TokenResult> {
-  const cacheKey = `${opts.key.client_email}|${opts.key.private_key_id ?? ""}|${opts.tokenUri}|${opts.scope}`;
+  // Keyed by the key material too: a corrected key must not be served the old key's token (or vice versa).
+  const cacheKey = `${await sha256Hex(opts.key.private_key)}|${opts.key.client_email}|${opts.tokenUri}|${opts.scope}`;
   const cached = cache.get(cacheKey);
   if (cached !== undefined && cached.expires_at - REFRESH_MARGIN_MS > opts.now()) return { ok: true, token: cached.token };
 
