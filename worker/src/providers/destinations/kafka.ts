@@ -27,8 +27,10 @@ export type KafkaConfig = z.output<typeof kafkaConfigSchema>;
 export function kafkaErrorVerdict(code: number, message: string): Verdict {
   const error = `Kafka REST error ${code}${message ? `: ${message}` : ""}`;
   if (code === 50002) return { kind: "permanent", error };
-  if (code === 50003 || code === 429 || code === 42901 || code >= 500) return { kind: "retryable", error };
-  return { kind: "permanent", error };
+  if (code === 50003) return { kind: "retryable", error };
+  // Other codes are an HTTP status, or one followed by two digits (40401 = 404 + unknown topic).
+  const kind = statusVerdict(code >= 10_000 ? Math.floor(code / 100) : code);
+  return { kind: kind === "delivered" ? "permanent" : kind, error };
 }
 
 function judge(status: number, body: string, version: "v2" | "v3"): Verdict {
