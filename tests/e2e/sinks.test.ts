@@ -78,8 +78,9 @@ describe("sink destinations end to end", () => {
     ];
     for (const d of dsts) await api.connect(source.id, d.id);
 
-    // GET and list mask every secret field.
+    // Create (above), GET and list mask every secret field: a supplied credential is never echoed.
     const secrets = [peers.moto.secret_access_key, serviceAccount, peers.kafka.password, peers.rabbitmq.password];
+    for (const s of secrets) expect(JSON.stringify(dsts)).not.toContain(s);
     for (const d of dsts) {
       const shown = JSON.stringify(await api.expect(200, "GET", `/v1/destinations/${d.id}`));
       for (const s of secrets) expect(shown).not.toContain(s);
