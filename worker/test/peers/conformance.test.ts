@@ -346,6 +346,15 @@ describe("sink specifics against the real peers", () => {
     expect(message?.Attributes?.MessageDeduplicationId).toBe(p.delivery_id);
   });
 
+  it("SQS: a body that is not UTF-8 arrives base64, flagged by an attribute", async () => {
+    const url = await aws.createQueue(unique("sqs"));
+    const bytes = new Uint8Array([0xff, 0xfe, 0x00, 0x80, 0x41]);
+    expect((await deliver(ROWS[1]!, { queue_url: url, ...awsBase() }, payload(bytes))).kind).toBe("delivered");
+    const [message] = await aws.receive(url);
+    expect(Buffer.from(message!.Body, "base64")).toEqual(Buffer.from(bytes));
+    expect(message?.MessageAttributes?.["hookstream-body-encoding"]?.StringValue).toBe("base64");
+  });
+
   it("S3: the key follows the template and the content type is kept", async () => {
     const name = unique("s3");
     await aws.createBucket(name);
@@ -379,7 +388,14 @@ describe("sink specifics against the real peers", () => {
     expect((await deliver(ROWS[4]!, config)).kind).toBe("delivered");
     expect(tokenRequests).toHaveLength(1);
     expect(tokenRequests[0]).toMatchObject({ ok: true, claims: { scope: PUBSUB_SCOPE, aud: `${localUrl}/token` } });
-    const messages = await eventually(() => pubsub.pull(sub), 2);
+    // The token (expires_in 3599 s) is refreshed a minute before it expires, not later.
+    const provider = getProvider("pubsub")!;
+    const later = (ms: number) => ({ outbound: createOutbound({ fetch, allowPrivate: true }), now: () => Date.now() + ms });
+    expect((await provider.deliver(payload(), config, later(3_500_000))).kind).toBe("delivered");
+    expect(tokenRequests).toHaveLength(1);
+    expect((await provider.deliver(payload(), config, later(3_560_000))).kind).toBe("delivered");
+    expect(tokenRequests).toHaveLength(2);
+    const messages = await eventually(() => pubsub.pull(sub), 4);
     const first = messages.find((m) => m.attributes.hookstream_event_id === p.event_id);
     expect(first).toMatchObject({ orderingKey: p.source_id, attributes: { hookstream_event_type: "order.created", hookstream_source_id: p.source_id } });
   });
