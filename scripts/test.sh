@@ -14,8 +14,17 @@ current="setup"
 
 stage() { current=$*; printf '\n\033[1m==> %s\033[0m\n' "$*"; }
 
+peers_file=""
+stop_peers() {
+  if [[ -n $peers_file ]]; then
+    node scripts/peers/peers.mjs stop "$peers_file" || true
+    peers_file=""
+  fi
+}
+
 on_exit() {
   local rc=$?
+  stop_peers
   if ((rc != 0)); then
     printf '\n\033[1;31mnpm test FAILED\033[0m at: %s (exit %d); passed before it: %s (%ss)\n' \
       "$current" "$rc" "${ran[*]:-none}" "$((SECONDS - started))" >&2
@@ -62,7 +71,16 @@ skipped_tests=0
 
 run_vitest "unit" worker/vitest.unit.config.ts
 run_vitest "integration" worker/vitest.workers.config.ts
+# The real peers of the sink destinations (moto, Pub/Sub emulator, RabbitMQ — apt-installed when missing —
+# and the Kafka REST contract fake), started once for the peer and e2e stages and stopped by PID.
+stage "peers: start (scripts/peers/peers.mjs)"
+peers_file=$(mktemp -t hookstream-peers-XXXXXX.json)
+node scripts/peers/peers.mjs start "$peers_file"
+export HOOKSTREAM_PEERS_FILE=$peers_file
+
+run_vitest "peers" worker/vitest.peers.config.ts
 run_vitest "e2e" tests/e2e/vitest.config.ts
+stop_peers
 
 summary="passed: ${ran[*]}"
 if ((${#skipped[@]})); then summary+="; skipped (no config): ${skipped[*]}"; fi

@@ -8,7 +8,7 @@ export default defineConfig({
     name: "e2e",
     environment: "node",
     include: ["tests/e2e/**/*.test.ts"],
-    globalSetup: ["tests/e2e/setup/gateway.ts"],
+    globalSetup: ["tests/e2e/setup/gateway.ts", "scripts/peers/global-setup.mjs"],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     fileParallelism: false,

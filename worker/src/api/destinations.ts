@@ -44,7 +44,7 @@ export const destinationsApi = router()
   .openapi(
     createRoute({
       method: "post", path: "/", tags, request: { body: body(DestinationCreateSchema) },
-      responses: { 201: json(DestinationSchema, "created; secret fields (e.g. a generated signing_secret) are shown in full this once"), ...errorResponses },
+      responses: { 201: json(DestinationSchema, "created; secret fields hookstream generated (e.g. signing_secret) are shown in full this once, supplied credentials are masked"), ...errorResponses },
     }),
     async (c) => {
       const input = c.req.valid("json");
@@ -73,7 +73,10 @@ export const destinationsApi = router()
         updated_at: now,
       };
       await insertDestination(c.var.db, row);
-      return c.json(destinationView(row, sealed.revealed), 201);
+      // Only what hookstream generated (e.g. a signing_secret) is shown, once; credentials the caller sent are never echoed.
+      const supplied = input.config as Record<string, unknown>;
+      const generated = Object.fromEntries(Object.entries(sealed.revealed).filter(([k]) => supplied[k] === undefined));
+      return c.json(destinationView(row, generated), 201);
     },
   )
   .openapi(

@@ -170,7 +170,7 @@ export const DestinationSchema = z
     id: z.string(),
     name: z.string(),
     type: z.enum(DESTINATION_TYPES),
-    config: z.record(z.string(), z.unknown()).openapi({ description: "secret fields masked, except in the create response" }),
+    config: z.record(z.string(), z.unknown()).openapi({ description: "secret fields masked (a generated one, e.g. signing_secret, is shown in full in the create response)" }),
     retry_policy: RetryPolicySchema,
     circuit_breaker: CircuitBreakerSchema,
     rate_limit: rateLimitField,

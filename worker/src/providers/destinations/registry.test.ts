@@ -31,11 +31,11 @@ const payload: DeliveryPayload = {
 };
 
 describe("destination registry", () => {
-  it("lists http and websocket for now", () => {
-    expect(Object.keys(DESTINATION_PROVIDERS)).toEqual(["http", "websocket"]);
+  it("lists every provider type", () => {
+    expect(Object.keys(DESTINATION_PROVIDERS)).toEqual(["http", "websocket", "sqs", "s3", "eventbridge", "pubsub", "kafka", "rabbitmq"]);
     expect(getProvider("http")?.type).toBe("http");
     expect(getProvider("http")?.secretFields).toEqual(["signing_secret"]);
-    expect(getProvider("sqs")).toBeUndefined();
+    expect(getProvider("sqs")?.secretFields).toEqual(["secret_access_key", "session_token"]);
     expect(getProvider("websocket")?.secretFields).toEqual([]);
   });
 
