@@ -6,7 +6,7 @@ import { dedupConfigSchema } from "../providers/sources/dedup-key.js";
 import {
   customResponseSchema, DEFAULT_ROTATION_GRACE_SECONDS, MAX_ROTATION_GRACE_SECONDS, MAX_SOURCE_BODY_BYTES, rateLimitSchema,
 } from "../ingest/source-policy.js";
-import { REJECTION_REASONS, type RejectionReason } from "../ingest/source-guard.js";
+import { REJECTION_REASONS, type RejectionReason } from "../ingest/rejections.js";
 import { DEFAULT_MAX_IN_FLIGHT, MAX_IN_FLIGHT_LIMIT, PER_SECOND_LIMIT } from "../delivery/flow-control.js";
 
 export const ErrorSchema = z

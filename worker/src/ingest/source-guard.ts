@@ -2,20 +2,9 @@ import { DurableObject } from "cloudflare:workers";
 import type { Env } from "../env.js";
 import { takeToken, type Bucket } from "./token-bucket.js";
 import type { RateLimit } from "./source-policy.js";
+import { REJECTION_REASONS, type RejectionReason } from "./rejections.js";
 
-/** Why a request to a source was refused (or, for `duplicate`, answered without a new event). */
-export const REJECTION_REASONS = [
-  "missing_signature",
-  "invalid_signature",
-  "stale_timestamp",
-  "malformed",
-  "unauthorized",
-  "ip_denied",
-  "rate_limited",
-  "too_large",
-  "duplicate",
-] as const;
-export type RejectionReason = (typeof REJECTION_REASONS)[number];
+export { REJECTION_REASONS, type RejectionReason };
 
 export type TakeResult = { ok: true } | { ok: false; retry_after_seconds: number };
 
