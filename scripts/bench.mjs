@@ -790,7 +790,9 @@ async function startGatewayRuntime(Miniflare, { name, scriptPath, persistDir, en
     Miniflare,
     name,
     {
-      scriptPath,
+      // The module listed explicitly: Miniflare's import scanner refuses the bundle's one dynamic
+      // import (better-auth's unused node:sqlite probe), which never runs here.
+      modules: [{ type: "ESModule", path: scriptPath }],
       modulesRoot: path.dirname(scriptPath),
       d1Databases: d1,
       kvNamespaces: kv,

@@ -4,7 +4,7 @@ import { decodeUtf8Strict, toBase64 } from "../lib/encoding.js";
 import { isId, newId } from "../model/ids.js";
 import type { ReceivedRequest } from "../model/event.js";
 import { DEFAULT_MAX_BODY_BYTES, INLINE_BODY_LIMIT } from "../model/types.js";
-import { claimOwner, eventStatements, type DedupClaim, type NewDelivery } from "../db/repositories/ingest.js";
+import { claimed, dedupOwner, eventStatements, type DedupClaim, type NewDelivery } from "../db/repositories/ingest.js";
 import { planDeliveries, toMessage } from "../routing/plan.js";
 import { enqueueToSchedulers } from "../delivery/enqueue.js";
 import { sourceRouting, type CachedSource } from "./source-cache.js";
@@ -129,7 +129,7 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
     // One request, one batch: a batch shared between requests would make each wait on
     // another request's I/O, which workerd cancels as a hung request.
     const results = await env.DB.batch(statements);
-    original = dedup ? claimOwner(results) : eventId;
+    original = !dedup || claimed(results) ? eventId : await dedupOwner(env.DB, source.id, dedup.key);
   } catch (err) {
     console.error("could not persist event", { source: source.id, error: String(err) });
     if (r2Key) await env.BODIES.delete(r2Key).catch(() => undefined);

@@ -69,8 +69,7 @@ export interface DedupClaim {
 /**
  * The event and every delivery it fans out to: written together, atomically, or not at all.
  * With a dedup claim the batch first claims the key (taking over an expired claim) and writes
- * the event and its deliveries only if the claim is this event's; its last statement reads the
- * key's owner, which `claimOwner` turns into the original event id when this was a duplicate.
+ * the event and its deliveries only if the claim is this event's; `claimed` tells which.
  */
 export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: NewDelivery[], dedup?: DedupClaim): D1PreparedStatement[] {
   const columns = `id, org_id, env_id, source_id, method, headers, query, body, body_encoding, body_r2_key,
@@ -87,7 +86,8 @@ export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: Ne
     .prepare(
       `INSERT INTO dedup_keys (source_id, key, event_id, expires_at) VALUES (?1, ?2, ?3, ?4)
        ON CONFLICT (source_id, key) DO UPDATE SET event_id = excluded.event_id, expires_at = excluded.expires_at
-       WHERE dedup_keys.expires_at <= ?5`,
+       WHERE dedup_keys.expires_at <= ?5
+       RETURNING event_id`,
     )
     .bind(e.source_id, dedup.key, e.id, dedup.expires_at, e.received_at);
   const insertEvent = d1
@@ -97,19 +97,21 @@ export function eventStatements(d1: D1Database, t: Tenant, e: NewEvent, list: Ne
     `INSERT INTO deliveries (id, org_id, env_id, event_id, connection_id, destination_id, status, attempts, created_at, updated_at)
      SELECT ?1, ?2, ?3, ?4, ?5, ?6, 'pending', 0, ?7, ?7 WHERE EXISTS (SELECT 1 FROM events WHERE id = ?4)`,
   );
-  const owner = d1.prepare("SELECT event_id FROM dedup_keys WHERE source_id = ?1 AND key = ?2").bind(e.source_id, dedup.key);
-  return [
-    claim,
-    insertEvent,
-    ...list.map((d) => insertDelivery.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, e.received_at)),
-    owner,
-  ];
+  return [claim, insertEvent, ...list.map((d) => insertDelivery.bind(d.id, t.org_id, t.env_id, d.event_id, d.connection_id, d.destination_id, e.received_at))];
 }
 
-/** The event that owns the dedup key after an `eventStatements` batch with a claim. */
-export function claimOwner(results: D1Result[]): string | null {
-  const last = results[results.length - 1];
-  return (last?.results[0] as { event_id: string } | undefined)?.event_id ?? null;
+/**
+ * Whether the batch's claim took the key: the claim returns its row only when it inserted
+ * (or took over an expired claim). Otherwise the key belongs to an earlier event, read by
+ * `dedupOwner` (a duplicate's extra query; the first copy pays nothing for it).
+ */
+export function claimed(results: D1Result[]): boolean {
+  return (results[0]?.results.length ?? 0) > 0;
+}
+
+export async function dedupOwner(d1: D1Database, sourceId: string, key: string): Promise<string | null> {
+  const row = await d1.prepare("SELECT event_id FROM dedup_keys WHERE source_id = ?1 AND key = ?2").bind(sourceId, key).first<{ event_id: string }>();
+  return row?.event_id ?? null;
 }
 
 /** Expired dedup claims, a bounded number per call (the cron sweep calls it every minute). */
