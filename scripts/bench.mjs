@@ -274,7 +274,7 @@ async function buildMeteredBundle(dir) {
   const esbuild = await import("esbuild");
   const { WORKERD_BUNDLE_OPTIONS } = await import(pathToFileURL(path.join(WORKER_DIR, "build.mjs")).href);
   const entry = path.join(dir, "metered-entry.js");
-  await fsp.writeFile(entry, METER_SOURCE.replace("__GATEWAY_BUNDLE__", JSON.stringify(BUNDLE)));
+  await fsp.writeFile(entry, METER_SOURCE.replaceAll("__GATEWAY_BUNDLE__", JSON.stringify(BUNDLE)));
   const outfile = path.join(dir, "metered", "index.js");
   await esbuild.build({ ...WORKERD_BUNDLE_OPTIONS, entryPoints: [entry], outfile, logLevel: "error" });
   return outfile;

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import type { AttemptDetail, DeliveryResult } from "../../delivery/result.js";
+import { outboundFailure, type AttemptDetail, type DeliveryResult } from "../../delivery/result.js";
 import type { OutboundResponse } from "../../delivery/outbound.js";
 import { decodeSigningSecret, generateSigningSecret, standardWebhookHeaders } from "../../delivery/signing.js";
 import type { DeliveryPayload, DestinationProvider } from "./types.js";
@@ -222,16 +222,6 @@ export const httpDestination: DestinationProvider<HttpConfig> = {
 
     if (result.ok) return resultFromResponse(result.response, config, ctx.now());
 
-    const failed = { status_code: null, response_body: null, latency_ms: result.latency_ms };
-    switch (result.kind) {
-      case "timeout":
-        return { kind: "retryable", error: `timed out after ${config.timeout_ms} ms`, ...failed };
-      case "network":
-        return { kind: "retryable", error: `network error: ${result.message}`, ...failed };
-      case "blocked_address":
-      case "invalid_url":
-      case "too_many_redirects":
-        return { kind: "permanent", error: result.message, ...failed };
-    }
+    return outboundFailure(result, config.timeout_ms);
   },
 };

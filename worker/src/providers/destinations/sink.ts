@@ -2,7 +2,7 @@
 // templates, event metadata, turning an outbound result into a DeliveryResult, error text.
 import { z } from "zod";
 import type { OutboundRequest, OutboundResult } from "../../delivery/outbound.js";
-import type { AttemptDetail, DeliveryResult } from "../../delivery/result.js";
+import { outboundFailure, type AttemptDetail, type DeliveryResult } from "../../delivery/result.js";
 import type { DeliverContext, DeliveryPayload } from "./types.js";
 
 export const DEFAULT_SINK_TIMEOUT_MS = 30_000;
@@ -165,20 +165,6 @@ export async function sendAndJudge(
   return verdict.retry_after_ms === undefined
     ? { kind: "retryable", error, ...detail }
     : { kind: "retryable", error, retry_after_ms: verdict.retry_after_ms, ...detail };
-}
-
-export function outboundFailure(result: Extract<OutboundResult, { ok: false }>, timeout: number): DeliveryResult {
-  const failed = { status_code: null, response_body: null, latency_ms: result.latency_ms };
-  switch (result.kind) {
-    case "timeout":
-      return { kind: "retryable", error: `timed out after ${timeout} ms`, ...failed };
-    case "network":
-      return { kind: "retryable", error: `network error: ${result.message}`, ...failed };
-    case "blocked_address":
-    case "invalid_url":
-    case "too_many_redirects":
-      return { kind: "permanent", error: result.message, ...failed };
-  }
 }
 
 /** A failure that happened before anything was sent (e.g. a token exchange or signing error). */
