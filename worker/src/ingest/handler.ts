@@ -91,7 +91,7 @@ export async function handleIngest(request: Request, env: Env, ctx: Pick<Executi
   const url = new URL(request.url);
   const received: ReceivedRequest = {
     method: request.method,
-    headers: Object.fromEntries(request.headers),
+    headers,
     query: Object.fromEntries(url.searchParams),
     body: text ?? toBase64(bytes),
     body_encoding: text === null ? "base64" : "utf8",
