@@ -16,9 +16,11 @@ export const BINDINGS = {
   notifyFrom: "NOTIFY_FROM",
   allowPrivateDestinations: "ALLOW_PRIVATE_DESTINATIONS",
   publicUrl: "PUBLIC_URL",
+  gatewayConfig: "GATEWAY_CONFIG",
+  gatewaySecrets: "GATEWAY_SECRETS",
 } as const;
 
 /** Secret bindings (never in wrangler.jsonc vars): infra sets them as secret_text. */
-export const SECRET_BINDINGS = [BINDINGS.encryptionKey, BINDINGS.betterAuthSecret, BINDINGS.resendApiKey] as const;
+export const SECRET_BINDINGS = [BINDINGS.encryptionKey, BINDINGS.betterAuthSecret, BINDINGS.resendApiKey, BINDINGS.gatewaySecrets] as const;
 
 export const DURABLE_OBJECT_CLASSES = { deliveryScheduler: "DeliveryScheduler", sourceGuard: "SourceGuard", websocketHub: "WebSocketHub" } as const;

@@ -26,4 +26,8 @@ export interface Env {
   ALLOW_PRIVATE_DESTINATIONS?: string;
   /** Public base URL used in ingest URLs; defaults to the request's origin. */
   PUBLIC_URL?: string;
+  /** The declared routing compiled by infra/ (config/schema.ts), secrets split out; JSON text or object. Absent: nothing declared. */
+  GATEWAY_CONFIG?: string | object;
+  /** The declared routing's secret values (config/secrets.ts), a secret binding; JSON text or object. */
+  GATEWAY_SECRETS?: string | object;
 }
