@@ -57,11 +57,13 @@ function killGroup(pid) {
   }
 }
 
-async function startMoto(dir, pids) {
+async function startMoto(dir, pids, { auth = true } = {}) {
   const port = await freePort();
   pids.push(spawnDetached("moto_server", ["-H", "127.0.0.1", "-p", String(port)], path.join(dir, "moto.log")));
   const endpoint = `http://127.0.0.1:${port}`;
   await waitFor("moto", async () => (await fetch(`${endpoint}/moto-api/`)).ok);
+  // npm run dev: signature checking stays off, so the credentials a local compile gives sinks work.
+  if (!auth) return { endpoint, region: "us-east-1", access_key_id: "test", secret_access_key: "test" };
   // While auth is off any signature passes: create an IAM user with an allow-all policy and a key.
   const bootstrap = new AwsClient({ accessKeyId: "AKIABOOTSTRAP0000000", secretAccessKey: "bootstrap", service: "iam", region: "us-east-1", retries: 0 });
   const iam = async (params) => {
@@ -163,14 +165,34 @@ async function startKafkaFake(dir, pids) {
   return { endpoint, username: "hookstream", password, cluster_id: "hookstream-fake-cluster" };
 }
 
-/** Starts every peer; returns their state (ports, credentials, PIDs). Stops what started if one fails. */
-export async function startPeers() {
+/** Can this machine run the peer? (moto and the Pub/Sub emulator come with the image; RabbitMQ is apt-installed.) */
+export function peerAvailable(name) {
+  if (name === "pubsub") return fs.existsSync(PUBSUB_EMULATOR);
+  if (name === "moto") {
+    return (process.env.PATH ?? "").split(path.delimiter).some((dir) => dir && fs.existsSync(path.join(dir, "moto_server")));
+  }
+  return true;
+}
+
+/**
+ * Starts the peers (every one by default, or `only` some: "moto", "pubsub", "rabbitmq", "kafka"); returns
+ * their state (ports, credentials, PIDs). Stops what started if one fails. `motoAuth: false` leaves
+ * moto's signature checking off (npm run dev).
+ */
+export async function startPeers({ only, motoAuth = true } = {}) {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), "hookstream-peers-"));
   const pids = [];
   const started = Date.now();
+  const want = (name) => !only || only.includes(name);
   try {
-    const [moto, pubsub, rabbitmq, kafka] = await Promise.all([startMoto(dir, pids), startPubsub(dir, pids), startRabbitmq(dir, pids), startKafkaFake(dir, pids)]);
-    console.log(`[peers] moto, pubsub, rabbitmq, kafka fake ready in ${Date.now() - started} ms (logs in ${dir})`);
+    const [moto, pubsub, rabbitmq, kafka] = await Promise.all([
+      want("moto") ? startMoto(dir, pids, { auth: motoAuth }) : undefined,
+      want("pubsub") ? startPubsub(dir, pids) : undefined,
+      want("rabbitmq") ? startRabbitmq(dir, pids) : undefined,
+      want("kafka") ? startKafkaFake(dir, pids) : undefined,
+    ]);
+    const names = ["moto", "pubsub", "rabbitmq", "kafka"].filter(want);
+    console.log(`[peers] ${names.join(", ")} ready in ${Date.now() - started} ms (logs in ${dir})`);
     return { dir, pids, moto, pubsub, rabbitmq, kafka };
   } catch (err) {
     await stopPeers({ dir, pids });
