@@ -103,7 +103,7 @@ async function main() {
   // The declarations: compiled for this gateway, with the development user among the declared owners.
   let declared = null;
   if (!flags["no-config"] && hasDeclarations()) {
-    const compileOpts = { stack: flags.stack, owner: email, valuesFile, encryptionKey: secrets.ENCRYPTION_KEY };
+    const compileOpts = { stack: flags.stack, owner: email, valuesFile, encryptionKey: secrets.ENCRYPTION_KEY, authSecret: secrets.BETTER_AUTH_SECRET };
     log(`compiling the declarations in infra/ (stack ${flags.stack}) …`);
     declared = await compileForDev(compileOpts);
     if (declared.ok) {

@@ -5,7 +5,8 @@
  *
  *   --stack dev --program infra/index.ts --owner <email> --values-file .hookstream/dev-config.json
  *   [--aws-endpoint URL] [--pubsub-endpoint URL]
- *   env HOOKSTREAM_DEV_ENCRYPTION_KEY: the local gateway's ENCRYPTION_KEY (declared ids derive from it)
+ *   env HOOKSTREAM_DEV_ENCRYPTION_KEY / HOOKSTREAM_DEV_AUTH_SECRET: the local gateway's keys (declared ids
+ *   derive from the encryption key; they are given to the program as hookstream:encryptionKey / authSecret)
  *
  * Secret stack values (`secure:` in Pulumi.<stack>.yaml) are generated once and kept in the values file.
  */
@@ -64,7 +65,12 @@ async function main(): Promise<DevCompile> {
     },
   });
   const valuesFile = args["values-file"];
-  const known: Record<string, string> = valuesFile && fs.existsSync(valuesFile) ? JSON.parse(fs.readFileSync(valuesFile, "utf8")) : {};
+  const fileValues: Record<string, string> = valuesFile && fs.existsSync(valuesFile) ? JSON.parse(fs.readFileSync(valuesFile, "utf8")) : {};
+  // The local gateway's own keys: declared ids derive from the encryption key, so they must agree.
+  const local: Record<string, string> = {};
+  if (process.env.HOOKSTREAM_DEV_ENCRYPTION_KEY) local["hookstream:encryptionKey"] = process.env.HOOKSTREAM_DEV_ENCRYPTION_KEY;
+  if (process.env.HOOKSTREAM_DEV_AUTH_SECRET) local["hookstream:authSecret"] = process.env.HOOKSTREAM_DEV_AUTH_SECRET;
+  const known: Record<string, string> = { ...fileValues, ...local };
   const generated: string[] = [];
   const peers = {
     ...(args["aws-endpoint"] ? { awsEndpoint: args["aws-endpoint"] } : {}),
@@ -77,8 +83,8 @@ async function main(): Promise<DevCompile> {
       stack: args.stack!,
       known,
       fillSecret: (key) => {
-        const value = generatedSecret();
-        known[key] = value;
+        const value = generatedSecret(key);
+        fileValues[key] = value;
         generated.push(key);
         return value;
       },
@@ -90,7 +96,7 @@ async function main(): Promise<DevCompile> {
   }
   if (generated.length && valuesFile) {
     fs.mkdirSync(path.dirname(valuesFile), { recursive: true });
-    fs.writeFileSync(valuesFile, `${JSON.stringify(known, null, 2)}\n`, { mode: 0o600 });
+    fs.writeFileSync(valuesFile, `${JSON.stringify(fileValues, null, 2)}\n`, { mode: 0o600 });
   }
   if (compiled.issues.length) return { ok: false, error: formatIssues(compiled.issues) };
 

@@ -57,16 +57,22 @@ export function readStackConfig(root: string, stack: string): StackConfig {
   return { project, values, secretKeys, file: path.relative(root, stackFile) };
 }
 
-/**
- * A stand-in for a secret nobody here can decrypt: shaped like a Standard Webhooks secret (what most
- * templates accept), derived from the key so compiles are reproducible.
- */
-export function placeholderSecret(key: string): string {
-  return `whsec_${createHash("sha256").update(`hookstream/placeholder|${key}`).digest("base64")}`;
+/** Keys whose value is a raw 32-byte key in base64 (the stack's encryption key), not a webhook secret. */
+const RAW_KEY = /(encryptionKey|EncryptionKey|encryption_key)$/;
+
+/** 32 bytes shaped for the key: base64 for an encryption key, else a Standard Webhooks secret (what most templates accept). */
+function shaped(key: string, bytes: Buffer): string {
+  return RAW_KEY.test(key) ? bytes.toString("base64") : `whsec_${bytes.toString("base64")}`;
 }
 
-export function generatedSecret(): string {
-  return `whsec_${randomBytes(32).toString("base64")}`;
+/** A stand-in for a secret nobody here can decrypt, derived from the key so compiles are reproducible. */
+export function placeholderSecret(key: string): string {
+  return shaped(key, createHash("sha256").update(`hookstream/placeholder|${key}`).digest());
+}
+
+/** A fresh development value for a secret key (npm run dev keeps it in .hookstream/). */
+export function generatedSecret(key: string): string {
+  return shaped(key, randomBytes(32));
 }
 
 /** `values` with every secret key filled: from `known` when given, else with `fill(key)`. */

@@ -18,7 +18,7 @@ export function hasDeclarations(program = "infra/index.ts") {
  * @param {{ program?: string, stack?: string, owner?: string, valuesFile: string, encryptionKey: string,
  *           awsEndpoint?: string, pubsubEndpoint?: string }} opts
  */
-export function compileForDev({ program = "infra/index.ts", stack = "dev", owner, valuesFile, encryptionKey, awsEndpoint, pubsubEndpoint }) {
+export function compileForDev({ program = "infra/index.ts", stack = "dev", owner, valuesFile, encryptionKey, authSecret, awsEndpoint, pubsubEndpoint }) {
   const tsx = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
   const args = [tsx, path.join(REPO_ROOT, "scripts", "config", "dev-compile.ts"), "--program", program, "--stack", stack, "--values-file", valuesFile];
   if (owner) args.push("--owner", owner);
@@ -27,7 +27,7 @@ export function compileForDev({ program = "infra/index.ts", stack = "dev", owner
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, args, {
       cwd: REPO_ROOT,
-      env: { ...process.env, HOOKSTREAM_DEV_ENCRYPTION_KEY: encryptionKey },
+      env: { ...process.env, HOOKSTREAM_DEV_ENCRYPTION_KEY: encryptionKey, ...(authSecret ? { HOOKSTREAM_DEV_AUTH_SECRET: authSecret } : {}) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";

@@ -1,0 +1,13 @@
+import { fileURLToPath } from "node:url";
+import { defineConfig } from "vitest/config";
+
+// The config tooling (config:check, config:plan's diff, the CI workflow): plain Node, no gateway.
+export default defineConfig({
+  root: fileURLToPath(new URL("../..", import.meta.url)),
+  test: {
+    name: "config",
+    environment: "node",
+    include: ["tests/config/**/*.test.ts"],
+    testTimeout: 120_000,
+  },
+});
