@@ -43,8 +43,9 @@ elif [[ ! -d node_modules ]]; then
   npm install
 fi
 
-stage "type check: tsc -p worker"
+stage "type check: tsc -p worker, tsc -p scripts/config"
 npx tsc -p worker
+npx tsc -p scripts/config
 ran+=("typecheck")
 
 run_vitest() {
@@ -70,6 +71,8 @@ passed=0
 skipped_tests=0
 
 run_vitest "unit" worker/vitest.unit.config.ts
+# config:check on fixture programs, config:plan's diff, the CI workflow (tests/config/)
+run_vitest "config" tests/config/vitest.config.ts
 run_vitest "integration" worker/vitest.workers.config.ts
 # The real peers of the sink destinations (moto, Pub/Sub emulator, RabbitMQ — apt-installed when missing —
 # and the Kafka REST contract fake), started once for the peer and e2e stages and stopped by PID.
