@@ -5,10 +5,13 @@
  *      JSONata, JSON Schemas, filters, unsafe URLs), one `file:line: declaration: field: message` each
  * Secret stack values are replaced with placeholders. Exit 0 when clean, 1 on any problem.
  */
+import fs from "node:fs";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { formatIssue } from "../../worker/src/config/index.js";
 import { EXIT, UsageError, run } from "./cli.js";
-import { DEFAULT_PROGRAM, compileDeclarations, programErrorMessage } from "./compile.js";
+import { DEFAULT_PROGRAM, REPO_ROOT, compileDeclarations, programErrorMessage } from "./compile.js";
+import { ConfigToolError } from "./stack-config.js";
 import { projectFor, typeCheck } from "./tsc.js";
 
 const USAGE = `usage: npm run config:check -- [--program ${DEFAULT_PROGRAM}] [--project <tsconfig dir>] [--stack dev] [--skip-types] [--json]`;
@@ -35,6 +38,7 @@ async function main(): Promise<number> {
     return EXIT.ok;
   }
   const program = args.program!;
+  if (!fs.existsSync(path.resolve(REPO_ROOT, program))) throw new ConfigToolError(`${program}: no such program`);
   const project = args.project ?? projectFor(program);
 
   const types = args["skip-types"] ? null : await typeCheck(project);
