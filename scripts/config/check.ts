@@ -47,6 +47,7 @@ async function main(): Promise<number> {
   try {
     compiled = await compileDeclarations({ program, stack: args.stack! });
   } catch (err) {
+    if (err instanceof ConfigToolError) throw err;
     compileError = programErrorMessage(err);
   }
   const issues = compiled?.issues ?? [];
