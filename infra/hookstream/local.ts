@@ -116,5 +116,7 @@ export async function compileLocally(options: CompileLocallyOptions = {}): Promi
   const compiled = await compilations[0]!;
   const { issues, bindings } = compiled;
   const outputs = (await resolveOutputs(exported)) as Record<string, unknown>;
+  // Let every registration finish (children awaiting outputs, e.g. the cron trigger on the script name).
+  await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
   return { config: compiled.config, issues, bindings, outputs, resources: mocks.created };
 }
