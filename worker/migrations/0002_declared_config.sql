@@ -4,6 +4,7 @@ CREATE TABLE `config_state` (
 	`applied_at` integer,
 	`org_id` text,
 	`env_id` text,
+	`owners` text,
 	`last_hash` text,
 	`last_status` text,
 	`last_issues` text,

@@ -50,17 +50,14 @@ export async function migrate(d1: D1Database, migrations: readonly EmbeddedMigra
   return done;
 }
 
-const migrated = new WeakMap<D1Database, Promise<unknown>>();
+const migrated = new WeakSet<D1Database>();
 
-/** Once per isolate and database: one `SELECT name FROM d1_migrations` when all are applied. A failure is retried on the next call. */
-export function ensureMigrated(d1: D1Database): Promise<unknown> {
-  let p = migrated.get(d1);
-  if (!p) {
-    p = migrate(d1).catch((err) => {
-      migrated.delete(d1);
-      throw err;
-    });
-    migrated.set(d1, p);
-  }
-  return p;
+/**
+ * Once per isolate and database: one `SELECT name FROM d1_migrations` when all are applied.
+ * Only a finished run is remembered (concurrent first requests each check; see declared/sync.ts).
+ */
+export async function ensureMigrated(d1: D1Database): Promise<void> {
+  if (migrated.has(d1)) return;
+  await migrate(d1);
+  migrated.add(d1);
 }

@@ -69,7 +69,7 @@ export const MIGRATIONS: readonly EmbeddedMigration[] = [
   {
     "name": "0002_declared_config.sql",
     "statements": [
-      "CREATE TABLE `config_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`applied_hash` text,\n\t`applied_at` integer,\n\t`org_id` text,\n\t`env_id` text,\n\t`last_hash` text,\n\t`last_status` text,\n\t`last_issues` text,\n\t`last_attempt_at` integer\n);",
+      "CREATE TABLE `config_state` (\n\t`id` integer PRIMARY KEY NOT NULL,\n\t`applied_hash` text,\n\t`applied_at` integer,\n\t`org_id` text,\n\t`env_id` text,\n\t`owners` text,\n\t`last_hash` text,\n\t`last_status` text,\n\t`last_issues` text,\n\t`last_attempt_at` integer\n);",
       "ALTER TABLE `sources` ADD `declared_in` text;",
       "ALTER TABLE `destinations` ADD `declared_in` text;",
       "ALTER TABLE `connections` ADD `declared_in` text;"

@@ -12,6 +12,8 @@ export const configState = sqliteTable("config_state", {
   /** The org and project the applied config declares. */
   org_id: text("org_id"),
   env_id: text("env_id"),
+  /** JSON array of the applied config's owner emails (lower case): their sign-up joins org_id. */
+  owners: text("owners"),
   /** The last config seen in the bindings (it may be the applied one). */
   last_hash: text("last_hash"),
   last_status: text("last_status", { enum: ["applied", "rejected", "failed"] }),
