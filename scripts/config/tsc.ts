@@ -23,7 +23,11 @@ export function typeCheck(project: string): Promise<TypeCheck> {
   const tsc = path.join(REPO_ROOT, "node_modules", "typescript", "bin", "tsc");
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [tsc, "-p", project, "--noEmit", "--pretty", "false"], { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
+    // Incremental: a second check of the same project only re-reads what changed (the AWS / GCP
+    // provider typings are large). The build info lives in node_modules/.cache, outside the repo.
+    const buildInfo = path.join(REPO_ROOT, "node_modules", ".cache", "hookstream-config-check", `${project.replace(/[^A-Za-z0-9]+/g, "_")}.tsbuildinfo`);
+    const args = [tsc, "-p", project, "--noEmit", "--pretty", "false", "--incremental", "--tsBuildInfoFile", buildInfo];
+    const child = spawn(process.execPath, args, { cwd: REPO_ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     child.stdout.setEncoding("utf8").on("data", (d: string) => (out += d));
     child.stderr.setEncoding("utf8").on("data", (d: string) => (out += d));

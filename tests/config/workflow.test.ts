@@ -64,7 +64,7 @@ describe(".github/workflows/hookstream.yml", () => {
     for (const name of called) expect(scripts, `npm run ${name}`).toHaveProperty(name);
     const planSource = fs.readFileSync(path.join(root, "scripts/config/plan.ts"), "utf8");
     for (const m of all.matchAll(/config:plan -- ([^\n>]*)/g)) {
-      for (const flag of m[1]!.match(/--[\w-]+/g) ?? []) expect(planSource, flag).toContain(`"${flag.slice(2)}"`);
+      for (const flag of m[1]!.match(/--[\w-]+/g) ?? []) expect(planSource, flag).toMatch(new RegExp(`["']?${flag.slice(2)}["']?: \\{ type:`));
     }
   });
 
