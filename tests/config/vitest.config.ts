@@ -8,6 +8,7 @@ export default defineConfig({
     name: "config",
     environment: "node",
     include: ["tests/config/**/*.test.ts"],
-    testTimeout: 120_000,
+    // a config:check CLI run loads the Pulumi SDKs and tsc reads ~2 M lines of provider typings: slow on a small machine
+    testTimeout: 300_000,
   },
 });
