@@ -86,7 +86,7 @@ export async function syncDeclaredConfig(env: Env, now = Date.now()): Promise<Co
   }
 }
 
-let done: { key: string; health: ConfigHealth } | null = null;
+const done = new WeakMap<D1Database, { key: string; health: ConfigHealth }>();
 
 function bindingKey(env: Env): string {
   const text = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
@@ -94,27 +94,24 @@ function bindingKey(env: Env): string {
 }
 
 /**
- * Once per isolate (and per binding value): migrate, then sync. Only a finished run is
+ * Once per isolate (per database and binding value): migrate, then sync. Only a finished run is
  * remembered: requests arriving while one runs do their own (harmless, the apply is
  * idempotent) rather than wait on another request's I/O, which workerd cancels as hung.
  * A run that failed is retried by the next request.
  */
 export async function ensureDeclaredConfig(env: Env): Promise<ConfigHealth> {
   const key = bindingKey(env);
-  if (done?.key === key) return done.health;
+  const memo = done.get(env.DB);
+  if (memo?.key === key) return memo.health;
   const health = await syncDeclaredConfig(env);
-  if (health.status !== "failed") done = { key, health };
+  if (health.status !== "failed") done.set(env.DB, { key, health });
   return health;
 }
 
 /** The cron tick: always re-reads config_state (and refreshes the isolate's memo). */
 export async function syncOnSchedule(env: Env): Promise<ConfigHealth> {
   const health = await syncDeclaredConfig(env);
-  done = health.status === "failed" ? null : { key: bindingKey(env), health };
+  if (health.status === "failed") done.delete(env.DB);
+  else done.set(env.DB, { key: bindingKey(env), health });
   return health;
-}
-
-/** Tests: forget what this isolate applied. */
-export function resetDeclaredConfigMemo(): void {
-  done = null;
 }
