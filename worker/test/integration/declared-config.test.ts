@@ -2,8 +2,11 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.js";
-import { declaredIds, splitSecrets, type GatewayConfigInput } from "../../src/config/index.js";
+import { declaredIds, loadGatewayConfig, splitSecrets, type GatewayConfigInput } from "../../src/config/index.js";
 import { migrate } from "../../src/db/migrate.js";
+import { database } from "../../src/db/client.js";
+import { organizations } from "../../src/db/schema/index.js";
+import { planApply } from "../../src/declared/apply.js";
 import { MIGRATIONS } from "../../src/db/migrations.generated.js";
 import { redactSecrets, syncDeclaredConfig, type ConfigHealth } from "../../src/declared/sync.js";
 import { client, expectError, expectStatus, ORIGIN, request } from "../helpers/api.js";
@@ -270,6 +273,23 @@ describe("applying the declared config", () => {
     // Back to the full config: the same ids come back.
     expect((await sync(baseConfig())).status).toBe("applied");
     expectStatus(await api.get(`/v1/connections/${ids.connections["plain-to-orders"]}`), 200);
+  });
+
+  it("an apply that fails half-way writes nothing; the next run applies it", async () => {
+    const c = baseConfig();
+    c.sources![1]!.description = "after the crash";
+    const loaded = await loadGatewayConfig(bindingsFor(c), { allowPrivateDestinations: true });
+    if (loaded.status !== "ok") throw new Error("config should be valid");
+    const db = database(env.DB);
+    const stateBefore = await env.DB.prepare("SELECT applied_hash FROM config_state").first();
+    const { batch } = await planApply(db, env.ENCRYPTION_KEY, loaded.config, loaded.hash, Date.now());
+    // A statement that fails between the upserts and the new applied_hash, like a crash of D1 mid-batch.
+    const poison = db.insert(organizations).values({ id: "org_poison", name: null as unknown as string, created_at: 0 });
+    await expect(db.batch([...batch.slice(0, -1), poison, batch.at(-1)!] as unknown as [typeof poison])).rejects.toThrow();
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "no verification" });
+    expect(await env.DB.prepare("SELECT applied_hash FROM config_state").first()).toEqual(stateBefore);
+    expect((await sync(c)).status).toBe("applied");
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "after the crash" });
   });
 
   it("concurrent applies of the same config are harmless", async () => {
