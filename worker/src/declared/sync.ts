@@ -11,6 +11,7 @@ import { ensureMigrated } from "../db/migrate.js";
 import { readConfigState, recordAttempt, type ConfigStateRow } from "../db/repositories/config-state.js";
 import type { Env } from "../env.js";
 import { applyConfig } from "./apply.js";
+import { redactSecrets } from "./redact.js";
 
 export type ConfigHealthStatus = "none" | "applied" | "rejected" | "failed";
 
@@ -27,24 +28,6 @@ export interface ConfigHealth {
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-
-/** Replaces every secret value given in GATEWAY_SECRETS that a message might quote. */
-export function redactSecrets(lines: string[], secrets: unknown): string[] {
-  let parsed: unknown = secrets;
-  if (typeof secrets === "string") {
-    try {
-      parsed = JSON.parse(secrets);
-    } catch {
-      return lines;
-    }
-  }
-  if (!parsed || typeof parsed !== "object") return lines;
-  const values = Object.values(parsed as Record<string, unknown>)
-    .flatMap((v) => (Array.isArray(v) ? v : [v]))
-    .filter((v): v is string => typeof v === "string" && v.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  return lines.map((line) => values.reduce((l, v) => l.split(v).join("[secret]"), line));
-}
 
 function health(loaded: LoadedConfig, state: ConfigStateRow | null, extra: Partial<ConfigHealth> = {}): ConfigHealth {
   const base = {
