@@ -69,32 +69,33 @@ export async function syncDeclaredConfig(env: Env, now = Date.now()): Promise<Co
   }
 }
 
-const done = new WeakMap<D1Database, { key: string; health: ConfigHealth }>();
-
-function bindingKey(env: Env): string {
-  const text = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
-  return `${text(env.GATEWAY_CONFIG)}\u0000${text(env.GATEWAY_SECRETS)}`;
+interface Memo {
+  config: unknown;
+  secrets: unknown;
+  health: ConfigHealth;
 }
+const done = new WeakMap<D1Database, Memo>();
 
 /**
- * Once per isolate (per database and binding value): migrate, then sync. Only a finished run is
- * remembered: requests arriving while one runs do their own (harmless, the apply is
- * idempotent) rather than wait on another request's I/O, which workerd cancels as hung.
- * A run that failed is retried by the next request.
+ * Once per isolate (per database and binding value): migrate, then sync. The hot path is a
+ * WeakMap lookup and two identity comparisons. Only a finished run is remembered: requests
+ * arriving while one runs do their own (harmless, the apply is idempotent) rather than wait
+ * on another request's I/O, which workerd cancels as hung. A failed run is retried by the
+ * next request.
  */
 export async function ensureDeclaredConfig(env: Env): Promise<ConfigHealth> {
-  const key = bindingKey(env);
   const memo = done.get(env.DB);
-  if (memo?.key === key) return memo.health;
-  const health = await syncDeclaredConfig(env);
-  if (health.status !== "failed") done.set(env.DB, { key, health });
+  if (memo && memo.config === env.GATEWAY_CONFIG && memo.secrets === env.GATEWAY_SECRETS) return memo.health;
+  return remember(env, await syncDeclaredConfig(env));
+}
+
+function remember(env: Env, health: ConfigHealth): ConfigHealth {
+  if (health.status === "failed") done.delete(env.DB);
+  else done.set(env.DB, { config: env.GATEWAY_CONFIG, secrets: env.GATEWAY_SECRETS, health });
   return health;
 }
 
 /** The cron tick: always re-reads config_state (and refreshes the isolate's memo). */
 export async function syncOnSchedule(env: Env): Promise<ConfigHealth> {
-  const health = await syncDeclaredConfig(env);
-  if (health.status === "failed") done.delete(env.DB);
-  else done.set(env.DB, { key: bindingKey(env), health });
-  return health;
+  return remember(env, await syncDeclaredConfig(env));
 }

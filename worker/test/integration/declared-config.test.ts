@@ -326,6 +326,27 @@ describe("self-migration", () => {
     expect(await migrate(db)).toEqual([]);
   });
 
+  it("after the first request of an isolate, the check touches no D1", async () => {
+    let queries = 0;
+    const counted = new Proxy(env.DB, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prop === "prepare" || prop === "batch" || prop === "exec") queries++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const e = { ...bindingsFor(baseConfig()), DB: counted };
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect(queries).toBeGreaterThan(0);
+    const after = queries;
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect(queries).toBe(after);
+  });
+
   it("several isolates racing on an empty D1 apply each migration once", async () => {
     const db = await resetScratch();
     const results = await Promise.all([migrate(db), migrate(db), migrate(db), migrate(db)]);
