@@ -12,7 +12,7 @@ import type { BatchItem } from "drizzle-orm/batch";
 import { declaredIds, type DeclaredIds, type GatewayConfig } from "../config/index.js";
 import { database, type Database } from "../db/client.js";
 import {
-  managedRows, ownerMemberships, recordApplied, removeDeclared, upsertConnection, upsertDestination, upsertOrganization, upsertSource,
+  managedRows, ownerMemberships, usersByEmail, recordApplied, removeDeclared, upsertConnection, upsertDestination, upsertOrganization, upsertSource,
 } from "../db/repositories/config-state.js";
 import type { ConnectionRow } from "../db/repositories/connections.js";
 import type { DestinationRow } from "../db/repositories/destinations.js";
@@ -123,7 +123,7 @@ export async function planApply(db: Database, key: string, config: GatewayConfig
 
   const batch: Batch[] = [
     ...upsertOrganization(db, { id: ids.org_id, name: config.project.organization, created_at: now }, { id: ids.env_id, name: config.project.name, created_at: now }),
-    ...ownerMemberships(db, ids.org_id, owners, now, () => newId("member", now)),
+    ...ownerMemberships(db, ids.org_id, await usersByEmail(db, owners), now, () => newId("member", now)),
   ];
   for (const s of config.sources) {
     const current = sources.get(ids.sources[s.name]!);

@@ -3,7 +3,7 @@
  * sync (declared/) needs. Writes are returned as batch items so the sync can put a whole
  * apply into one D1 batch.
  */
-import { and, eq, sql } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import type { BatchItem } from "drizzle-orm/batch";
 import type { Database } from "../client.js";
 import { configState, connections, destinations, environments, memberships, organizations, sources, users } from "../schema/index.js";
@@ -56,13 +56,16 @@ export function upsertOrganization(db: Database, org: { id: string; name: string
   ];
 }
 
-/** Existing users with these emails become owners of the org (a member is promoted). */
-export function ownerMemberships(db: Database, orgId: string, emails: readonly string[], now: number, newId: () => string): Batch[] {
-  return emails.map((email) =>
-    db.run(sql`INSERT INTO ${memberships} (id, org_id, user_id, role, created_at)
-      SELECT ${newId()}, ${orgId}, ${users.id}, 'owner', ${now} FROM ${users} WHERE lower(${users.email}) = ${email}
-      ON CONFLICT (org_id, user_id) DO UPDATE SET role = 'owner'`),
-  );
+/** Ids of existing users with these (lower-case) emails. */
+export async function usersByEmail(db: Database, emails: readonly string[]): Promise<string[]> {
+  if (emails.length === 0) return [];
+  const rows = await db.select({ id: users.id }).from(users).where(inArray(sql`lower(${users.email})`, [...emails]));
+  return rows.map((r) => r.id);
+}
+
+/** These users become owners of the org (a member is promoted). */
+export function ownerMemberships(db: Database, orgId: string, userIds: readonly string[], now: number, newId: () => string): Batch[] {
+  return userIds.map((userId) => joinAsOwner(db, orgId, userId, newId(), now));
 }
 
 export function upsertSource(db: Database, row: SourceRow): Batch {
