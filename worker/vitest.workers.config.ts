@@ -15,6 +15,8 @@ export default defineConfig(async () => {
       cloudflareTest({
         wrangler: { configPath: here("./wrangler.jsonc") },
         miniflare: {
+          // An extra, never-migrated D1: the Worker's self-migration is tested on it (declared-config.test.ts).
+          d1Databases: { SCRATCH_DB: "scratch-db" },
           bindings: {
             ENCRYPTION_KEY: TEST_ENCRYPTION_KEY,
             BETTER_AUTH_SECRET: "test-better-auth-secret-0123456789abcdef",

@@ -4,10 +4,10 @@ import type {} from "./setup/gateway.js";
 const { baseUrl, tenantA } = inject("gateway");
 
 describe("gateway smoke", () => {
-  it("GET /healthz answers 200 { ok: true }", async () => {
+  it("GET /healthz answers 200 { ok: true, config }", async () => {
     const res = await fetch(`${baseUrl}/healthz`);
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ ok: true });
+    expect(await res.json()).toMatchObject({ ok: true, config: { status: "none", hash: null } });
   });
 
   it("GET /v1/sources without an API key is 401 unauthorized", async () => {

@@ -6,6 +6,8 @@ declare global {
     interface Env extends WorkerEnv {
       /** Read by vitest.workers.config.ts, applied by test/setup/apply-migrations.ts. */
       TEST_MIGRATIONS: D1Migration[];
+      /** A D1 no setup migrates: self-migration tests reset and use it. */
+      SCRATCH_DB: D1Database;
     }
   }
 }

@@ -6,6 +6,7 @@ import { handleAuth } from "../auth/auth-routes.js";
 import { invitationsApi, meApi, membersApi, orgApi } from "./members.js";
 import type { AppEnv } from "./context.js";
 import { onError } from "./errors.js";
+import { ensureDeclaredConfig } from "../declared/sync.js";
 import { FilterRuleDoc } from "./schemas.js";
 import { sourcesApi, sourceTemplatesApi } from "./sources.js";
 import { destinationsApi } from "./destinations.js";
@@ -45,7 +46,12 @@ export function createApp() {
     throw new AppError("not_found", "no such route");
   });
 
-  app.get("/healthz", (c) => c.json({ ok: true }));
+  // Before anything touches D1: the Worker's own migrations, then the declared config (declared/).
+  app.use("*", async (c, next) => {
+    await ensureDeclaredConfig(c.env);
+    await next();
+  });
+  app.get("/healthz", async (c) => c.json({ ok: true, config: await ensureDeclaredConfig(c.env) }));
   // Better Auth (sign-up, sign-in, sign-out, change-password, get-session): see docs/accounts.md.
   app.on(["GET", "POST"], "/api/auth/*", handleAuth);
   app.all("/v1/ingest/:source_id", (c) => handleIngest(c.req.raw, c.env, c.executionCtx, c.req.param("source_id")));

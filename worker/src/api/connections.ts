@@ -6,7 +6,7 @@ import {
 } from "../db/repositories/connections.js";
 import { invalidateSourceRouting } from "../ingest/source-cache.js";
 import { body, json, router } from "./context.js";
-import { errorResponses } from "./errors.js";
+import { errorResponses, managedResponses } from "./errors.js";
 import {
   ConnectionCreateSchema, ConnectionSchema, ConnectionTestResultSchema, ConnectionTestSchema, ConnectionUpdateSchema, idParam, listOf, PageQuerySchema,
 } from "./schemas.js";
@@ -54,6 +54,7 @@ export const connectionsApi = router()
         schema_mode: input.schema_mode ?? "reject",
         enabled: input.enabled ?? true,
         managed_by: "api",
+        declared_in: null,
         created_at: now,
         updated_at: now,
       };
@@ -78,7 +79,7 @@ export const connectionsApi = router()
     },
   )
   .openapi(
-    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(ConnectionUpdateSchema) }, responses: { 200: json(ConnectionSchema, "updated"), ...errorResponses } }),
+    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(ConnectionUpdateSchema) }, responses: { 200: json(ConnectionSchema, "updated"), ...errorResponses, ...managedResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
@@ -102,7 +103,7 @@ export const connectionsApi = router()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted; queued deliveries still go out" }, ...errorResponses } }),
+    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted; queued deliveries still go out" }, ...errorResponses, ...managedResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const current = await getConnection(c.var.db, c.var.principal, id);

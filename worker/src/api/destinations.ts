@@ -12,7 +12,7 @@ import { enqueueToSchedulers, schedulerFor } from "../delivery/enqueue.js";
 import { toEnqueueItem } from "../delivery/sweep.js";
 import { invalidateSourceRouting } from "../ingest/source-cache.js";
 import { body, isoOrNull, json, router } from "./context.js";
-import { errorResponses } from "./errors.js";
+import { errorResponses, managedResponses } from "./errors.js";
 import {
   CircuitSchema, DeadLetterSchema, DestinationCreateSchema, ErrorSchema, DestinationSchema, DestinationUpdateSchema, idParam, listOf, PageQuerySchema, RedriveSchema,
 } from "./schemas.js";
@@ -69,6 +69,7 @@ export const destinationsApi = router()
         ordered: input.ordered ?? false,
         enabled: input.enabled ?? true,
         managed_by: "api",
+        declared_in: null,
         created_at: now,
         updated_at: now,
       };
@@ -84,7 +85,7 @@ export const destinationsApi = router()
     async (c) => c.json(destinationView(await mustGet(c, c.req.valid("param").id)), 200),
   )
   .openapi(
-    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(DestinationUpdateSchema) }, responses: { 200: json(DestinationSchema, "updated"), ...errorResponses } }),
+    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(DestinationUpdateSchema) }, responses: { 200: json(DestinationSchema, "updated"), ...errorResponses, ...managedResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
@@ -114,7 +115,11 @@ export const destinationsApi = router()
   .openapi(
     createRoute({
       method: "delete", path: "/{id}", tags, request: { params: Id },
-      responses: { 204: { description: "deleted" }, 409: json(z.object({ error: z.object({ code: z.string(), message: z.string() }) }), "still used by a connection"), ...errorResponses },
+      responses: {
+        204: { description: "deleted" },
+        ...errorResponses,
+        409: json(ErrorSchema, "`conflict`: still used by a connection; `managed_by_config`: declared in infra/ (`details.declared_in`)"),
+      },
     }),
     async (c) => {
       const { id } = c.req.valid("param");

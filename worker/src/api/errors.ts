@@ -33,3 +33,11 @@ export const errorResponses = {
   404: { content: { "application/json": { schema: ErrorSchema } }, description: "not found in this project" },
   429: { content: { "application/json": { schema: ErrorSchema } }, description: "too many invalid API keys from this address" },
 } as const;
+
+/** On PATCH / DELETE / rotate-secret of resources a declared config may manage. */
+export const managedResponses = {
+  409: {
+    content: { "application/json": { schema: ErrorSchema } },
+    description: "`managed_by_config`: the resource is declared in infra/ (`details.declared_in` names the file and line); change it there and deploy",
+  },
+} as const;

@@ -31,6 +31,10 @@ export const listOf = <T extends z.ZodType>(item: T, name: string) =>
 
 const name = z.string().trim().min(1).max(128);
 const timestamp = z.string().openapi({ format: "date-time" });
+const ManagedBySchema = z.enum(["api", "config"]).openapi({
+  description: "`config`: declared in infra/ and applied from the deployed config; the API reads it but refuses to change it (409 managed_by_config)",
+});
+const DeclaredInSchema = z.string().nullable().openapi({ description: "where a `config` resource is declared (`infra/index.ts:42`); null for API resources", example: "infra/index.ts:42" });
 
 // ---- sources
 const VerificationInputSchema = z
@@ -74,7 +78,8 @@ export const SourceSchema = z
     rate_limit: z.object({ per_second: z.number(), burst: z.number().int().optional() }).nullable(),
     max_body_bytes: z.number().int(),
     response: z.object({ status: z.number().int(), content_type: z.string(), body: z.string() }).nullable(),
-    managed_by: z.enum(["api", "config"]),
+    managed_by: ManagedBySchema,
+    declared_in: DeclaredInSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -177,7 +182,8 @@ export const DestinationSchema = z
     max_in_flight: z.number().int(),
     ordered: z.boolean(),
     enabled: z.boolean(),
-    managed_by: z.enum(["api", "config"]),
+    managed_by: ManagedBySchema,
+    declared_in: DeclaredInSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })
@@ -256,7 +262,8 @@ export const ConnectionSchema = z
     schema: z.record(z.string(), z.unknown()).nullable(),
     schema_mode: schemaModeField,
     enabled: z.boolean(),
-    managed_by: z.enum(["api", "config"]),
+    managed_by: ManagedBySchema,
+    declared_in: DeclaredInSchema,
     created_at: timestamp,
     updated_at: timestamp,
   })

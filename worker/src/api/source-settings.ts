@@ -185,3 +185,33 @@ export function settingsView(configText: string, now: number): SourceSettingsVie
     response: config.response ?? null,
   };
 }
+
+/**
+ * A declared source's settings (config/ sync): stored like `settingsForCreate`, but when the
+ * declared secrets differ from the current ones, the secrets valid now keep verifying for
+ * `graceSeconds` (a rotation through a pull request, like `rotateSecret`).
+ */
+export async function settingsForDeclared(
+  current: { config: string; secrets: string | null } | null,
+  input: SourceSettingsInput,
+  key: string,
+  now: number,
+  graceSeconds: number,
+): Promise<StoredSettings> {
+  const fresh = await settingsForCreate(input, key);
+  if (!current || !fresh.secrets) return fresh;
+  const declared = activeSecrets(await openSourceSecrets(fresh.secrets, key), now);
+  const previous = activeSecrets(await openSourceSecrets(current.secrets, key), now);
+  const declaredValues = new Set(declared.map((s) => s.value));
+  const wasCurrent = previous.filter((s) => s.expires_at === null);
+  if (wasCurrent.length > 0 && wasCurrent.every((s) => declaredValues.has(s.value)) && wasCurrent.length === declared.length) {
+    // Unchanged secrets: keep the grace secrets still running from an earlier rotation.
+    const grace = previous.filter((s) => s.expires_at !== null && !declaredValues.has(s.value));
+    return grace.length === 0 ? fresh : seal(JSON.parse(fresh.config) as ConfigWithHints, [...declared, ...grace].slice(0, MAX_SECRETS), key);
+  }
+  const until = now + graceSeconds * 1000;
+  const grace = graceSeconds === 0 ? [] : previous
+    .filter((s) => !declaredValues.has(s.value))
+    .map((s) => ({ value: s.value, expires_at: s.expires_at === null ? until : Math.min(s.expires_at, until) }));
+  return seal(JSON.parse(fresh.config) as ConfigWithHints, [...declared, ...grace].slice(0, MAX_SECRETS), key);
+}

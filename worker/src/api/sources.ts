@@ -7,7 +7,7 @@ import { body, iso, json, router } from "./context.js";
 import { rotateSecret, settingsForCreate, settingsForUpdate } from "./source-settings.js";
 import { sourceEventStats } from "../db/repositories/ingest.js";
 import { listSourceTemplates } from "../providers/sources/registry.js";
-import { errorResponses } from "./errors.js";
+import { errorResponses, managedResponses } from "./errors.js";
 import {
   idParam, listOf, PageQuerySchema, SourceCreateSchema, SourceRotateSecretSchema, SourceSchema, SourceStatsQuerySchema, SourceStatsSchema,
   SourceTemplateSchema, SourceUpdateSchema,
@@ -42,6 +42,7 @@ export const sourcesApi = router()
         description: input.description ?? null,
         ...(await settingsForCreate(input, c.env.ENCRYPTION_KEY)),
         managed_by: "api" as const,
+        declared_in: null,
         created_at: now,
         updated_at: now,
       };
@@ -58,7 +59,7 @@ export const sourcesApi = router()
     },
   )
   .openapi(
-    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(SourceUpdateSchema) }, responses: { 200: json(SourceSchema, "updated"), ...errorResponses } }),
+    createRoute({ method: "patch", path: "/{id}", tags, request: { params: Id, body: body(SourceUpdateSchema) }, responses: { 200: json(SourceSchema, "updated"), ...errorResponses, ...managedResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const input = c.req.valid("json");
@@ -85,7 +86,7 @@ export const sourcesApi = router()
       tags,
       summary: "Make a new signing secret current; the previous ones keep verifying for grace_seconds",
       request: { params: Id, body: body(SourceRotateSecretSchema) },
-      responses: { 200: json(SourceSchema, "rotated"), ...errorResponses },
+      responses: { 200: json(SourceSchema, "rotated"), ...errorResponses, ...managedResponses },
     }),
     async (c) => {
       const { id } = c.req.valid("param");
@@ -135,7 +136,7 @@ export const sourcesApi = router()
     },
   )
   .openapi(
-    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted with its connections; its events remain" }, ...errorResponses } }),
+    createRoute({ method: "delete", path: "/{id}", tags, request: { params: Id }, responses: { 204: { description: "deleted with its connections; its events remain" }, ...errorResponses, ...managedResponses } }),
     async (c) => {
       const { id } = c.req.valid("param");
       const current = await getSource(c.var.db, c.var.principal, id);

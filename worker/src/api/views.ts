@@ -19,6 +19,7 @@ export function sourceView(row: SourceRow, baseUrl: string, now = Date.now()): z
     ingest_url: `${baseUrl}/v1/ingest/${row.id}`,
     ...settingsView(row.config, now),
     managed_by: row.managed_by,
+    declared_in: row.declared_in,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -38,6 +39,7 @@ export function destinationView(row: DestinationRow, reveal?: Record<string, unk
     ordered: row.ordered,
     enabled: row.enabled,
     managed_by: row.managed_by,
+    declared_in: row.declared_in,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };
@@ -55,6 +57,7 @@ export function connectionView(row: ConnectionRow): z.infer<typeof ConnectionSch
     schema_mode: row.schema_mode,
     enabled: row.enabled,
     managed_by: row.managed_by,
+    declared_in: row.declared_in,
     created_at: iso(row.created_at),
     updated_at: iso(row.updated_at),
   };

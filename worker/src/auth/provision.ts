@@ -2,6 +2,7 @@ import type { Database } from "../db/client.js";
 import { insertOrganization } from "../db/repositories/tenancy.js";
 import { hasMembership } from "../db/repositories/members.js";
 import { newId } from "../model/ids.js";
+import { declaredOrgForOwner, joinAsOwner } from "../db/repositories/config-state.js";
 
 export const DEFAULT_PROJECT_NAME = "production";
 
@@ -11,11 +12,18 @@ export function organizationNameFor(user: { name: string; email: string }): stri
 }
 
 /**
- * Gives a user their own organization (owner) with a `production` project, in one D1 batch.
+ * Gives a user their own organization (owner) with a `production` project, in one D1 batch; an
+ * owner the declared config names (config/) joins the declared organization instead.
  * Runs after sign-up, and again whenever a signed-in user belongs to no organization (so a
  * failure between creating the user and this batch heals on the next request).
  */
 export async function provisionOrganization(db: Database, user: { id: string; name: string; email: string }, now = Date.now()) {
+  // An owner named in the declared config (infra/) joins the declared organization instead.
+  const declared = await declaredOrgForOwner(db, user.email);
+  if (declared) {
+    await db.batch([joinAsOwner(db, declared.org_id, user.id, newId("member", now), now)]);
+    return declared;
+  }
   const org = { id: newId("organization", now), name: organizationNameFor(user), created_at: now };
   const env = { id: newId("environment", now), org_id: org.id, name: DEFAULT_PROJECT_NAME, created_at: now };
   await insertOrganization(db, org, { id: newId("member", now), org_id: org.id, user_id: user.id, role: "owner", created_at: now }, env);

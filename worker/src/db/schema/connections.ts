@@ -16,6 +16,8 @@ export const connections = sqliteTable(
     schema_mode: text("schema_mode", { enum: ["reject", "warn"] }).notNull().default("reject"),
     enabled: integer("enabled", { mode: "boolean" }).notNull().default(true),
     managed_by: text("managed_by", { enum: ["api", "config"] }).notNull().default("api"),
+    /** Where a `config`-managed row is declared (`infra/index.ts:42`); null for API rows. */
+    declared_in: text("declared_in"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },

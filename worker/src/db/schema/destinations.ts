@@ -22,6 +22,8 @@ export const destinations = sqliteTable(
     /** One attempt at a time, in queue order; a failing head blocks the rest. */
     ordered: integer("ordered", { mode: "boolean" }).notNull().default(false),
     managed_by: text("managed_by", { enum: ["api", "config"] }).notNull().default("api"),
+    /** Where a `config`-managed row is declared (`infra/index.ts:42`); null for API rows. */
+    declared_in: text("declared_in"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },

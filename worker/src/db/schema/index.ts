@@ -11,3 +11,4 @@ export * from "./dead-letters.js";
 export * from "./dedup-keys.js";
 export * from "./auth.js";
 export * from "./memberships.js";
+export * from "./config-state.js";

@@ -13,6 +13,8 @@ export const sources = sqliteTable(
     /** AES-GCM ciphertext of the secret parts of `config`, or null. */
     secrets: text("secrets"),
     managed_by: text("managed_by", { enum: ["api", "config"] }).notNull().default("api"),
+    /** Where a `config`-managed row is declared (`infra/index.ts:42`); null for API rows. */
+    declared_in: text("declared_in"),
     created_at: integer("created_at").notNull(),
     updated_at: integer("updated_at").notNull(),
   },
