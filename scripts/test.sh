@@ -43,8 +43,9 @@ elif [[ ! -d node_modules ]]; then
   npm install
 fi
 
-stage "type check: tsc -p worker"
+stage "type check: tsc -p worker && tsc -p infra"
 npx tsc -p worker
+npx tsc -p infra
 ran+=("typecheck")
 
 run_vitest() {
@@ -71,6 +72,8 @@ skipped_tests=0
 
 run_vitest "unit" worker/vitest.unit.config.ts
 run_vitest "integration" worker/vitest.workers.config.ts
+# The Pulumi program on a mock monitor (no engine), its bundle under Miniflare, wrangler's dry run.
+run_vitest "infra" infra/vitest.config.ts
 # The real peers of the sink destinations (moto, Pub/Sub emulator, RabbitMQ — apt-installed when missing —
 # and the Kafka REST contract fake), started once for the peer and e2e stages and stopped by PID.
 stage "peers: start (scripts/peers/peers.mjs)"
