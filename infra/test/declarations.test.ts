@@ -67,3 +67,16 @@ describe("bad declarations", () => {
     expect(formatIssues(r.issues)).toMatch(/destination "leaky": config\.headers\.authorization: a secret value here would be stored in the plain GATEWAY_CONFIG binding/);
   });
 });
+
+describe("binding size", () => {
+  it("a config that does not fit a Worker variable (5 KiB) is an issue, not a failed upload", async () => {
+    await pulumi.runtime.setMocks(gatewayMocks(), "hookstream", "dev", false);
+    const { compileDeclarations, BINDING_SIZE_LIMIT } = await import("../hookstream/compile.js");
+    const many = Array.from({ length: 60 }, (_, i) => new Destination(`hook-${i}`, { type: "http", config: { url: `https://example.com/hooks/${i}` } }));
+    const r = await compileDeclarations({ project: { organization: "a", name: "b" }, destinations: many });
+    expect(r.bindings).toBeNull();
+    expect(formatIssues(r.issues)).toMatch(new RegExp(`^config: GATEWAY_CONFIG: is \\d+ bytes; a Worker variable holds at most ${BINDING_SIZE_LIMIT}`));
+    const few = await compileDeclarations({ project: { organization: "a", name: "b" }, destinations: many.slice(0, 5) });
+    expect(few.issues).toEqual([]);
+  });
+});
