@@ -43,8 +43,9 @@ elif [[ ! -d node_modules ]]; then
   npm install
 fi
 
-stage "type check: tsc -p worker, tsc -p scripts/config"
+stage "type check: tsc -p worker, tsc -p infra, tsc -p scripts/config"
 npx tsc -p worker
+npx tsc -p infra
 npx tsc -p scripts/config
 ran+=("typecheck")
 
@@ -74,6 +75,8 @@ run_vitest "unit" worker/vitest.unit.config.ts
 # config:check on fixture programs, config:plan's diff, the CI workflow (tests/config/)
 run_vitest "config" tests/config/vitest.config.ts
 run_vitest "integration" worker/vitest.workers.config.ts
+# The Pulumi program on a mock monitor (no engine), its bundle under Miniflare, wrangler's dry run.
+run_vitest "infra" infra/vitest.config.ts
 # The real peers of the sink destinations (moto, Pub/Sub emulator, RabbitMQ — apt-installed when missing —
 # and the Kafka REST contract fake), started once for the peer and e2e stages and stopped by PID.
 stage "peers: start (scripts/peers/peers.mjs)"

@@ -87,6 +87,20 @@ function leakedSecrets(plain: unknown, full: GatewayConfigInput, secretPaths: re
   return issues;
 }
 
+/** Cloudflare's limit on one Worker variable or secret ("Environment variable size: 5 KB"). */
+export const BINDING_SIZE_LIMIT = 5 * 1024;
+
+function oversized(bindings: Record<string, string>): ConfigIssue[] {
+  return Object.entries(bindings)
+    .filter(([, text]) => Buffer.byteLength(text) > BINDING_SIZE_LIMIT)
+    .map(([name, text]) => ({
+      kind: "config" as const,
+      declaration: "config",
+      path: name,
+      message: `is ${Buffer.byteLength(text)} bytes; a Worker variable holds at most ${BINDING_SIZE_LIMIT} (Cloudflare's limit), so this config cannot be deployed as declared`,
+    }));
+}
+
 /** Resolves every Input, checks, and splits the secrets out. Never throws on a bad declaration. */
 export async function compileDeclarations(input: CompileInput): Promise<Compiled> {
   const resolved = await resolveTree<GatewayConfigInput>(configTree(input));
@@ -96,12 +110,10 @@ export async function compileDeclarations(input: CompileInput): Promise<Compiled
   const split = splitSecrets(config);
   const leaks = leakedSecrets(split.config, config, resolved.secretPaths);
   if (leaks.length) return { config, issues: leaks, unknown: resolved.unknown, bindings: null };
-  return {
-    config,
-    issues: [],
-    unknown: resolved.unknown,
-    bindings: { GATEWAY_CONFIG: JSON.stringify(split.config), GATEWAY_SECRETS: JSON.stringify(split.secrets) },
-  };
+  const bindings = { GATEWAY_CONFIG: JSON.stringify(split.config), GATEWAY_SECRETS: JSON.stringify(split.secrets) };
+  const tooBig = oversized(bindings);
+  if (tooBig.length) return { config, issues: tooBig, unknown: resolved.unknown, bindings: null };
+  return { config, issues: [], unknown: resolved.unknown, bindings };
 }
 
 export { UNKNOWN };

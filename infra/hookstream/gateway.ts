@@ -66,6 +66,8 @@ export class Gateway extends pulumi.ComponentResource {
   /** The compiled declarations (issues included; also when they are not thrown). */
   readonly compiled: Promise<Compiled>;
   readonly durableObjectMigrationTag: string | undefined;
+  /** The Worker's bindings as uploaded (each secret_text's text is a secret Output). */
+  readonly bindings: { name: string; type: string; [field: string]: unknown }[];
 
   constructor(name: string, args: GatewayArgs, opts?: pulumi.ComponentResourceOptions) {
     super("hookstream:index:Gateway", name, {}, opts);
@@ -90,7 +92,7 @@ export class Gateway extends pulumi.ComponentResource {
     // dependencies, unknown-ness and secret-ness.
     const input = { project: args.project, sources: args.sources, destinations: args.destinations, connections: args.connections };
     this.compiled = compileDeclarations({ ...input, allowPrivateDestinations: localOptions()?.allowPrivateDestinations === true });
-    const collecting = record(this.compiled);
+    const collecting = record(this, this.compiled);
     const checked = this.compiled.then((c) => {
       if (c.issues.length && !collecting) throw new Error(`hookstream: the declared routing has ${c.issues.length} problem(s):\n${formatIssues(c.issues)}`);
       return c;
@@ -119,7 +121,7 @@ export class Gateway extends pulumi.ComponentResource {
         mainModule: MAIN_MODULE,
         compatibilityDate: w.compatibility_date,
         compatibilityFlags: w.compatibility_flags,
-        bindings: [
+        bindings: (this.bindings = [
           { name: BINDINGS.db, type: "d1", id: this.database.uuid },
           { name: BINDINGS.kv, type: "kv_namespace", namespaceId: this.kv.id },
           { name: BINDINGS.bodies, type: "r2_bucket", bucketName: this.bodies.name },
@@ -133,7 +135,7 @@ export class Gateway extends pulumi.ComponentResource {
           secret(BINDINGS.betterAuthSecret, args.authSecret),
           ...(args.resendApiKey === undefined ? [] : [secret(BINDINGS.resendApiKey, args.resendApiKey)]),
           secret(BINDINGS.gatewaySecrets, this.gatewaySecrets),
-        ],
+        ]),
         ...(migrations ? { migrations } : {}),
         ...(assetsDirectory ? { assets: { directory: assetsDirectory, config: { htmlHandling: "auto-trailing-slash", notFoundHandling: "none" } } } : {}),
         observability: { enabled: true },

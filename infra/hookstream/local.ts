@@ -12,6 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { parse as parseYaml } from "yaml";
 import type { ConfigIssue, GatewayConfigInput } from "../../worker/src/config/index.js";
 import { REPO_ROOT } from "./declared-in.js";
+import type { Gateway } from "./gateway.js";
 import { gatewayMocks, type CreatedResource } from "./mocks.js";
 import { setLocalPeers, type LocalPeers } from "./peers.js";
 import { startCollecting, stopCollecting } from "./registry.js";
@@ -44,6 +45,8 @@ export interface CompileLocallyResult {
   outputs: Record<string, unknown>;
   /** Every resource the program registered (type, name, inputs, mocked state), for tests and tooling. */
   resources: CreatedResource[];
+  /** The Gateway component the program created (its Outputs keep their secret-ness). */
+  gateway: Gateway;
 }
 
 /** The Pulumi project name (Pulumi.yaml `name`), the default config namespace. */
@@ -113,10 +116,11 @@ export async function compileLocally(options: CompileLocallyOptions = {}): Promi
     setLocalPeers(undefined);
   }
   if (compilations.length !== 1) throw new Error(`compileLocally: the program declared ${compilations.length} Gateway components; expected exactly one`);
-  const compiled = await compilations[0]!;
+  const { gateway, compiled: pending } = compilations[0]!;
+  const compiled = await pending;
   const { issues, bindings } = compiled;
   const outputs = (await resolveOutputs(exported)) as Record<string, unknown>;
   // Let every registration finish (children awaiting outputs, e.g. the cron trigger on the script name).
   await (pulumi.runtime as unknown as { waitForRPCs(): Promise<void> }).waitForRPCs();
-  return { config: compiled.config, issues, bindings, outputs, resources: mocks.created };
+  return { config: compiled.config, issues, bindings, outputs, resources: mocks.created, gateway };
 }

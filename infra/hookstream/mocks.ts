@@ -10,11 +10,24 @@ import type { LocalPeers } from "./peers.js";
 export interface CreatedResource {
   type: string;
   name: string;
+  /** The inputs with secret markers removed. */
   inputs: Record<string, any>;
+  /** Input properties the engine would receive as secrets (the SDK marks the whole property). */
+  secretInputs: string[];
   state: Record<string, any>;
 }
 
 const ACCOUNT = "123456789012";
+/** How the SDK marks a secret value in serialized properties. */
+const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+const isSecretValue = (v: unknown): v is { value: unknown } => !!v && typeof v === "object" && (v as Record<string, unknown>)[SIG_KEY] === SECRET_SIG;
+function unwrap(v: unknown): any {
+  if (isSecretValue(v)) return unwrap(v.value);
+  if (Array.isArray(v)) return v.map(unwrap);
+  if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unwrap(x)]));
+  return v;
+}
 const hex = (s: string, n = 32) => createHash("sha256").update(s).digest("hex").slice(0, n);
 const uuid = (s: string) => { const h = hex(s); return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`; };
 
@@ -72,9 +85,11 @@ export function gatewayMocks(options: MockOptions = {}): pulumi.runtime.Mocks & 
   return {
     created,
     newResource(args: pulumi.runtime.MockResourceArgs) {
-      const { id, state: extra } = state(args.type, args.name, args.inputs);
-      const full = { ...args.inputs, ...extra };
-      created.push({ type: args.type, name: args.name, inputs: args.inputs, state: full });
+      const inputs = unwrap(args.inputs) as Record<string, any>;
+      const secretInputs = Object.entries(args.inputs ?? {}).filter(([, v]) => isSecretValue(v)).map(([k]) => k);
+      const { id, state: extra } = state(args.type, args.name, inputs);
+      const full = { ...inputs, ...extra };
+      created.push({ type: args.type, name: args.name, inputs, secretInputs, state: full });
       return { id, state: full };
     },
     call(args: pulumi.runtime.MockCallArgs) {

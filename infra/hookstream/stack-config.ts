@@ -23,19 +23,17 @@ export function readPlatformConfig(namespace = "hookstream"): PlatformConfig {
     if (!v) problems.push(`${namespace}:${key} is not set: pulumi config set ${namespace}:${key} ${hint}`);
     return v ?? "";
   };
-  const needSecret = (key: string, hint: string, check: (v: string) => string | null) => {
-    const v = cfg.getSecret(key);
-    if (v === undefined) {
-      problems.push(`${namespace}:${key} is not set: pulumi config set --secret ${namespace}:${key} ${hint}`);
-      return pulumi.secret("");
+  // Read synchronously (runtime.getConfig does not warn about secrets) so a bad value is one
+  // clear error before any resource is registered; handed on as a secret Output.
+  const needSecret = (key: string, hint: string, check: (v: string) => string | null): pulumi.Output<string> => {
+    const v = pulumi.runtime.getConfig(`${namespace}:${key}`);
+    if (v === undefined) problems.push(`${namespace}:${key} is not set: pulumi config set --secret ${namespace}:${key} ${hint}`);
+    else {
+      const bad = check(v);
+      if (bad) problems.push(`${namespace}:${key} ${bad}: pulumi config set --secret ${namespace}:${key} ${hint}`);
     }
-    return v.apply((value) => {
-      const bad = check(value);
-      if (bad) throw new StackConfigError([`${namespace}:${key} ${bad}: pulumi config set --secret ${namespace}:${key} ${hint}`]);
-      return value;
-    });
+    return pulumi.secret(v ?? "");
   };
-
   const accountId = need("accountId", "<32-hex Cloudflare account id>");
   if (accountId && !/^[0-9a-f]{32}$/.test(accountId)) problems.push(`${namespace}:accountId must be the 32-hex-digit Cloudflare account id (dashboard → Workers & Pages → Account ID)`);
   const organization = need("organization", "<your organization's name>");
