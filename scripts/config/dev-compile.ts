@@ -102,6 +102,18 @@ async function main(): Promise<DevCompile> {
 
   // The development user owns the declared organization, so the dashboard and their API key see it.
   const config = structuredClone(compiled.config);
+  // The Pub/Sub emulator checks no auth, and the key a local compile made up would send the provider to
+  // a token exchange that cannot succeed: a destination aimed at the local emulator goes without one.
+  const pubsubPeer = args["pubsub-endpoint"];
+  if (pubsubPeer) {
+    for (const d of config.destinations ?? []) {
+      const c = d.config as Record<string, unknown>;
+      if (d.type === "pubsub" && c.endpoint === pubsubPeer) {
+        delete c.service_account_json;
+        delete c.token_url;
+      }
+    }
+  }
   const owner = args.owner;
   if (owner && !(config.project.owners ?? []).includes(owner)) config.project.owners = [...(config.project.owners ?? []), owner];
   const checked = checkGatewayConfig(config, { allowPrivateDestinations: true });
