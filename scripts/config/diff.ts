@@ -171,6 +171,17 @@ function normalisedDestinationConfig(type: string, config: unknown): Record<stri
   return parsed?.success && isObject(parsed.data) ? parsed.data : raw;
 }
 
+/**
+ * Values the cloud assigns when `pulumi up` creates a sink, which a local compile (mocked resources)
+ * cannot know: the access key id of a created IAM user, and the account in an SQS queue URL (compared
+ * by queue name).
+ */
+const CLOUD_ASSIGNED: Record<string, Record<string, ((v: unknown) => unknown) | null>> = {
+  sqs: { access_key_id: null, queue_url: (v) => (typeof v === "string" ? v.split("/").filter(Boolean).at(-1) : v) },
+  s3: { access_key_id: null },
+  eventbridge: { access_key_id: null },
+};
+
 function diffDestination(d: Decl, row: DestinationRow, known: IsKnownSecret): FieldChange[] {
   const changes: FieldChange[] = [];
   const type = String(d.type);
@@ -187,6 +198,12 @@ function diffDestination(d: Decl, row: DestinationRow, known: IsKnownSecret): Fi
     }
     if (declared[key] === undefined) {
       if (actual[key] !== undefined && actual[key] !== null) changes.push({ field: `config.${key}`, from: show(actual[key]), to: "(none)" });
+      continue;
+    }
+    const assigned = CLOUD_ASSIGNED[type]?.[key];
+    if (assigned === null) continue;
+    if (assigned) {
+      if (assigned(declared[key]) !== assigned(actual[key])) changes.push({ field: `config.${key}`, from: show(actual[key]), to: show(declared[key]) });
       continue;
     }
     field(changes, `config.${key}`, declared[key], actual[key], undefined);

@@ -140,6 +140,29 @@ describe("diffRouting", () => {
     const con = diffRouting(c, live()).changes.find((ch) => ch.kind === "connection")!;
     expect(con.changes).toEqual([{ field: "destination", from: "orders", to: "audit" }]);
   });
+
+  it("does not report what the cloud assigns to a created sink (IAM key id, the account in a queue URL)", () => {
+    const c = declared();
+    c.destinations!.push({
+      name: "q",
+      type: "sqs",
+      config: { queue_url: "https://sqs.us-east-1.amazonaws.com/123456789012/hookstream-q", region: "us-east-1", access_key_id: "AKIAMOCKED000000", secret_access_key: "mocked-secret-0123456789" },
+    });
+    const state = live();
+    const row = (queue: string) => ({
+      id: "dst_q",
+      name: "q",
+      type: "sqs",
+      config: {
+        ...(getProvider("sqs")!.configSchema.parse({ queue_url: `https://sqs.us-east-1.amazonaws.com/987654321098/${queue}`, region: "us-east-1", access_key_id: "AKIAREAL00000000", secret_access_key: "real-secret-0123456789" }) as object),
+        secret_access_key: "…real",
+      },
+      managed_by: "config" as const,
+    });
+    expect(diffRouting(c, { ...state, destinations: [...state.destinations, row("hookstream-q")] }).changes).toEqual([]);
+    const renamed = diffRouting(c, { ...state, destinations: [...state.destinations, row("hookstream-old")] }).changes;
+    expect(renamed.flatMap((ch) => ch.changes.map((f) => f.field))).toEqual(["config.queue_url"]);
+  });
 });
 
 describe("covers", () => {
