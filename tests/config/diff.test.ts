@@ -157,6 +157,9 @@ describe("diffRouting", () => {
         ...(getProvider("sqs")!.configSchema.parse({ queue_url: `https://sqs.us-east-1.amazonaws.com/987654321098/${queue}`, region: "us-east-1", access_key_id: "AKIAREAL00000000", secret_access_key: "real-secret-0123456789" }) as object),
         secret_access_key: "…real",
       },
+      retry_policy: DEFAULT_RETRY_POLICY,
+      circuit_breaker: { failure_threshold: 5, cooldown_seconds: 60 },
+      max_in_flight: 10,
       managed_by: "config" as const,
     });
     expect(diffRouting(c, { ...state, destinations: [...state.destinations, row("hookstream-q")] }).changes).toEqual([]);
