@@ -160,6 +160,8 @@ describe("diffRouting", () => {
       retry_policy: DEFAULT_RETRY_POLICY,
       circuit_breaker: { failure_threshold: 5, cooldown_seconds: 60 },
       max_in_flight: 10,
+      ordered: false,
+      enabled: true,
       managed_by: "config" as const,
     });
     expect(diffRouting(c, { ...state, destinations: [...state.destinations, row("hookstream-q")] }).changes).toEqual([]);
