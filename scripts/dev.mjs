@@ -157,7 +157,7 @@ async function main() {
       if (declared) {
         const t = await declaredDevKey(baseUrl, { email, password, orgId: declared.org_id, envId: declared.env_id, signIn, triggerScheduled });
         credentials = { base_url: baseUrl, ...t };
-        log(`${existing?.email ? "" : "signed up "}the development user ${email} is an owner of the declared organization "${declared.project.organization}" (${t.org_id} / ${t.env_id})`);
+        log(`${existing?.email ? "the development user" : "signed up the development user"} ${email}: owner of the declared organization "${declared.project.organization}", key for project "${declared.project.name}" (${t.org_id} / ${t.env_id})`);
       } else {
         const t = await signUpTenant(baseUrl, { email, password, name: "Developer", orgName: "Development", keyName: "dev" });
         credentials = { base_url: baseUrl, api_key: t.api_key, org_id: t.org_id, env_id: t.env_id, email: t.email, password: t.password };
