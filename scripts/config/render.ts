@@ -45,11 +45,13 @@ export function planLines(r: PlanReport): string[] {
     for (const c of changes) lines.push(...resourceLines(c).map((l) => `  ${l}`));
   }
   if (r.diff.unmanaged.length) {
-    const by = (k: Kind) => r.diff.unmanaged.filter((u) => u.kind === k).length;
-    lines.push(
-      "",
-      `Not managed by the config, untouched: ${plural(by("source"), "source")}, ${plural(by("destination"), "destination")}, ${plural(by("connection"), "connection")} (created through the API)`,
-    );
+    lines.push("", "Not managed by the config, untouched (created through the API):");
+    for (const [kind, title] of KINDS) {
+      const rows = r.diff.unmanaged.filter((u) => u.kind === kind);
+      if (!rows.length) continue;
+      const names = rows.slice(0, 10).map((u) => (u.name ? `${u.name} (${u.id})` : u.id));
+      lines.push(`  ${title.toLowerCase()}: ${names.join(", ")}${rows.length > 10 ? `, … ${rows.length - 10} more` : ""}`);
+    }
   }
   if (r.managed_rows === 0 && r.diff.changes.some((c) => c.action === "add")) {
     lines.push("", "note: the gateway reports no managed resources for this API key's project: either no config was deployed yet, or the key belongs to another project.");
