@@ -61,6 +61,14 @@ beforeAll(async () => {
   const key = await declaredDevKey(gateway.baseUrl, { email: owner, password, orgId: compiled.org_id, envId: compiled.env_id, signIn, triggerScheduled });
   apiKey = key.api_key;
 
+  // A source made through the API: the plan lists it as untouched.
+  const handMade = await fetch(`${gateway.baseUrl}/v1/sources`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${apiKey}`, "content-type": "application/json" },
+    body: JSON.stringify({ name: "hand-made" }),
+  });
+  expect(handMade.status).toBe(201);
+
   const shop = compiled.sources.find((s) => s.name === "shop")!;
   for (const type of ["order.created", "order.paid", "order.cancelled"]) {
     const res = await fetch(`${gateway.baseUrl}/v1/ingest/${shop.id}`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ type, id: type }) });
@@ -82,6 +90,7 @@ describe("npm run config:plan against wrangler dev", () => {
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("Sources (1 unchanged)\n  no changes\nDestinations (1 unchanged)\n  no changes\nConnections (2 unchanged)\n  no changes");
+    expect(r.stdout).toMatch(/^Not managed by the config, untouched \(created through the API\):\n {2}sources: hand-made \(src_[0-9a-f]{32}\)$/m);
     expect(r.stdout).toContain("Events: 3 latest checked (0 dry runs): none would route differently");
     expect(r.stdout).toContain("Plan: 0 to add, 0 to change, 0 to remove; 0 event routes would change.");
   });
