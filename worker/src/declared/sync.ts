@@ -64,8 +64,8 @@ export async function syncDeclaredConfig(env: Env, now = Date.now()): Promise<Co
   } catch (err) {
     // A D1 failure: nothing (or everything) of the batch was written; the next run retries.
     console.error("declared config: apply failed", err);
-    await db.batch([recordAttempt(db, { last_hash: loaded.hash, last_status: "failed", last_issues: JSON.stringify(["the apply failed; it is retried on the next request and cron tick"]), last_attempt_at: now })]).catch(() => undefined);
-    return health(loaded, state, { issues: ["the apply failed; it is retried on the next request and cron tick"] });
+    await db.batch([recordAttempt(db, { last_hash: loaded.hash, last_status: "failed", last_issues: JSON.stringify(["the apply failed; it is retried within a minute"]), last_attempt_at: now })]).catch(() => undefined);
+    return health(loaded, state, { issues: ["the apply failed; it is retried within a minute"] });
   }
 }
 
@@ -73,25 +73,33 @@ interface Memo {
   config: unknown;
   secrets: unknown;
   health: ConfigHealth;
+  /** A failed run is retried after this (epoch ms), not by every request. */
+  retry_at?: number;
 }
+
+/** How long an isolate waits before retrying an apply that D1 refused. */
+export const FAILED_APPLY_RETRY_MS = 15_000;
 const done = new WeakMap<D1Database, Memo>();
 
 /**
  * Once per isolate (per database and binding value): migrate, then sync. The hot path is a
  * WeakMap lookup and two identity comparisons. Only a finished run is remembered: requests
  * arriving while one runs do their own (harmless, the apply is idempotent) rather than wait
- * on another request's I/O, which workerd cancels as hung. A failed run is retried by the
- * next request.
+ * on another request's I/O, which workerd cancels as hung. A failed apply is retried after
+ * FAILED_APPLY_RETRY_MS (and by the cron tick), not by every request.
  */
 export async function ensureDeclaredConfig(env: Env): Promise<ConfigHealth> {
   const memo = done.get(env.DB);
-  if (memo && memo.config === env.GATEWAY_CONFIG && memo.secrets === env.GATEWAY_SECRETS) return memo.health;
+  if (memo && memo.config === env.GATEWAY_CONFIG && memo.secrets === env.GATEWAY_SECRETS && (memo.retry_at === undefined || memo.retry_at > Date.now())) {
+    return memo.health;
+  }
   return remember(env, await syncDeclaredConfig(env));
 }
 
 function remember(env: Env, health: ConfigHealth): ConfigHealth {
-  if (health.status === "failed") done.delete(env.DB);
-  else done.set(env.DB, { config: env.GATEWAY_CONFIG, secrets: env.GATEWAY_SECRETS, health });
+  const memo: Memo = { config: env.GATEWAY_CONFIG, secrets: env.GATEWAY_SECRETS, health };
+  if (health.status === "failed") memo.retry_at = Date.now() + FAILED_APPLY_RETRY_MS;
+  done.set(env.DB, memo);
   return health;
 }
 

@@ -8,7 +8,7 @@ import { database } from "../../src/db/client.js";
 import { organizations } from "../../src/db/schema/index.js";
 import { planApply } from "../../src/declared/apply.js";
 import { MIGRATIONS } from "../../src/db/migrations.generated.js";
-import { syncDeclaredConfig, type ConfigHealth } from "../../src/declared/sync.js";
+import { syncDeclaredConfig, syncOnSchedule, type ConfigHealth } from "../../src/declared/sync.js";
 import { redactSecrets } from "../../src/declared/redact.js";
 import { client, expectError, expectStatus, ORIGIN, request } from "../helpers/api.js";
 import { createConnection, createDestination, receivedBy, receiverUrl, uniqueName, waitFor } from "../helpers/fixtures.js";
@@ -303,7 +303,7 @@ describe("applying the declared config", () => {
   });
 });
 
-describe("self-migration", () => {
+describe("self-migration and the once-per-isolate check", () => {
   async function resetScratch(): Promise<D1Database> {
     const db = env.SCRATCH_DB;
     const { results } = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
@@ -345,6 +345,38 @@ describe("self-migration", () => {
     expect((await workerFetch(e, "/healthz")).status).toBe(200);
     expect((await workerFetch(e, "/healthz")).status).toBe(200);
     expect(queries).toBe(after);
+  });
+
+  it("an apply D1 refuses is reported as failed, not retried by every request, and retried by the cron tick", async () => {
+    let refuse = true;
+    let batches = 0;
+    const flaky = new Proxy(env.DB, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prop === "batch") {
+            batches++;
+            if (refuse && (args[0] as unknown[]).length > 3) return Promise.reject(new Error("D1_ERROR: simulated outage"));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const c = baseConfig();
+    c.sources![1]!.description = "after an outage";
+    const e = { ...bindingsFor(c), DB: flaky };
+    const first = (await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth };
+    expect(first.config.status).toBe("failed");
+    expect(first.config.issues).toEqual(["the apply failed; it is retried within a minute"]);
+    expect(JSON.stringify(first)).not.toContain("simulated");
+    const seen = batches;
+    expect(((await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth }).config.status).toBe("failed");
+    expect(batches).toBe(seen);
+    refuse = false;
+    expect((await syncOnSchedule(e)).status).toBe("applied");
+    expect(((await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth }).config.status).toBe("applied");
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "after an outage" });
   });
 
   it("several isolates racing on an empty D1 apply each migration once", async () => {
