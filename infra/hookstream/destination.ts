@@ -96,7 +96,8 @@ export interface SinkInfo {
 }
 
 const ID_CHARS = /[^a-z0-9-]/g;
-const physical = (name: string, max: number) => `hookstream-${name.toLowerCase().replace(ID_CHARS, "-")}`.slice(0, max);
+/** Cloud names include the stack, so two stacks can share an AWS account or GCP project. */
+const physical = (name: string, max: number) => `hookstream-${pulumi.getStack()}-${name}`.toLowerCase().replace(ID_CHARS, "-").slice(0, max);
 
 /** The least-privilege policy the gateway's IAM user gets for one sink. */
 export function sinkPolicy(action: string, resource: pulumi.Input<string>): pulumi.Output<string> {
@@ -205,7 +206,7 @@ export class Destination extends pulumi.ComponentResource implements Declaration
           // Service account ids: 6–30 characters, lowercase letters, digits and hyphens.
           const account = new gcp.serviceaccount.Account(
             `${name}-publisher`,
-            { accountId: `hs-${name.toLowerCase().replace(ID_CHARS, "-")}`.slice(0, 30).replace(/-+$/, "").padEnd(6, "0"), displayName: `hookstream destination ${this.declaredName}`, project },
+            { accountId: `hs-${pulumi.getStack()}-${name}`.toLowerCase().replace(ID_CHARS, "-").slice(0, 30).replace(/-+$/, "").padEnd(6, "0"), displayName: `hookstream destination ${this.declaredName}`, project },
             parent,
           );
           new gcp.pubsub.TopicIAMMember(`${name}-publisher`, { project, topic: id, role: "roles/pubsub.publisher", member: pulumi.interpolate`serviceAccount:${account.email}` }, parent);

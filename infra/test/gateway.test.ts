@@ -124,8 +124,8 @@ describe("stack outputs", () => {
 
   it("names the sinks it created", () => {
     expect(r.outputs.sinks).toEqual({
-      "orders-queue": { type: "sqs", name: "https://sqs.us-east-1.amazonaws.com/123456789012/hookstream-orders-queue", arn: "arn:aws:sqs:us-east-1:123456789012:hookstream-orders-queue", created: true },
-      "ci-events": { type: "pubsub", name: "hookstream-ci-events", arn: "projects/acme-hookstream-dev/topics/hookstream-ci-events", created: true },
+      "orders-queue": { type: "sqs", name: "https://sqs.us-east-1.amazonaws.com/123456789012/hookstream-dev-orders-queue", arn: "arn:aws:sqs:us-east-1:123456789012:hookstream-dev-orders-queue", created: true },
+      "ci-events": { type: "pubsub", name: "hookstream-dev-ci-events", arn: "projects/acme-hookstream-dev/topics/hookstream-dev-ci-events", created: true },
     });
   });
 });
@@ -152,7 +152,7 @@ describe("the compiled config", () => {
 
   it("gives the SQS destination an IAM user allowed only sqs:SendMessage on that queue, its key as a secret", () => {
     const queue = only(r.resources, "aws:sqs/queue:Queue");
-    expect(queue.inputs).toMatchObject({ name: "hookstream-orders-queue", messageRetentionSeconds: 1_209_600 });
+    expect(queue.inputs).toMatchObject({ name: "hookstream-dev-orders-queue", messageRetentionSeconds: 1_209_600 });
     const user = only(r.resources, "aws:iam/user:User");
     const policy = only(r.resources, "aws:iam/userPolicy:UserPolicy");
     expect(policy.inputs.user).toBe(user.state.name);
@@ -174,7 +174,7 @@ describe("the compiled config", () => {
     expect(key.client_email).toBe(account.state.email);
     expect(key.private_key).toContain("PRIVATE KEY");
     const dest = JSON.parse(r.bindings!.GATEWAY_CONFIG).destinations.find((d: { name: string }) => d.name === "ci-events");
-    expect(dest).toMatchObject({ type: "pubsub", ordered: true, config: { project_id: "acme-hookstream-dev", topic: "hookstream-ci-events" } });
+    expect(dest).toMatchObject({ type: "pubsub", ordered: true, config: { project_id: "acme-hookstream-dev", topic: "hookstream-dev-ci-events" } });
   });
 
   it("points created sinks at local peers when asked", async () => {
@@ -182,8 +182,8 @@ describe("the compiled config", () => {
     expect(local.issues).toEqual([]);
     const config = JSON.parse(local.bindings!.GATEWAY_CONFIG);
     const byName = Object.fromEntries(config.destinations.map((d: { name: string }) => [d.name, d]));
-    expect(byName["orders-queue"].config).toMatchObject({ queue_url: "http://127.0.0.1:5000/123456789012/hookstream-orders-queue", endpoint: "http://127.0.0.1:5000" });
-    expect(byName["ci-events"].config).toMatchObject({ endpoint: "http://127.0.0.1:8085", topic: "hookstream-ci-events" });
+    expect(byName["orders-queue"].config).toMatchObject({ queue_url: "http://127.0.0.1:5000/123456789012/hookstream-dev-orders-queue", endpoint: "http://127.0.0.1:5000" });
+    expect(byName["ci-events"].config).toMatchObject({ endpoint: "http://127.0.0.1:8085", topic: "hookstream-dev-ci-events" });
     // The deploy path refuses the same private endpoints.
     expect(r.config.destinations?.every((d) => !JSON.stringify(d.config).includes("127.0.0.1"))).toBe(true);
   });

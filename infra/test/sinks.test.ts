@@ -23,16 +23,16 @@ const allow = (action: string, resource: string) => ({ Version: "2012-10-17", St
 describe("sinks", () => {
   it("S3: creates the bucket; the IAM user may only s3:PutObject into it", () => {
     const bucket = only(r.resources, "aws:s3/bucket:Bucket");
-    expect(bucket.inputs.bucket).toBe("hookstream-archive");
+    expect(bucket.inputs.bucket).toBe("hookstream-dev-archive");
     expect(policyOf("archive")).toEqual(allow("s3:PutObject", `${bucket.state.arn}/*`));
-    expect(dest("archive")).toMatchObject({ bucket: "hookstream-archive", region: "us-east-1", key_template: "{source}/{event_id}.json" });
+    expect(dest("archive")).toMatchObject({ bucket: "hookstream-dev-archive", region: "us-east-1", key_template: "{source}/{event_id}.json" });
     expect(secrets["destinations/archive/config.secret_access_key"]).toMatch(/^[0-9a-f]{40}$/);
   });
 
   it("EventBridge: creates the bus; the IAM user may only events:PutEvents on it", () => {
     const bus = only(r.resources, "aws:cloudwatch/eventBus:EventBus");
     expect(policyOf("bus")).toEqual(allow("events:PutEvents", bus.state.arn));
-    expect(dest("bus")).toMatchObject({ event_bus_name: "hookstream-bus", region: "eu-west-1" });
+    expect(dest("bus")).toMatchObject({ event_bus_name: "hookstream-dev-bus", region: "eu-west-1" });
   });
 
   it("an existing queue (resource or URL + ARN) gets a user for exactly its ARN", () => {
