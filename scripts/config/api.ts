@@ -19,7 +19,8 @@ export interface ApiClient {
 const TIMEOUT_MS = 20_000;
 
 export function apiClient(baseUrl: string, apiKey: string, fetchImpl: typeof fetch = fetch): ApiClient {
-  const base = baseUrl.replace(/\/+$/, "");
+  // The stack output `apiUrl` ends in /v1; the base URL works too.
+  const base = baseUrl.replace(/\/+$/, "").replace(/\/v1$/, "");
   let url: URL;
   try {
     url = new URL(base);

@@ -2,7 +2,8 @@
  * `npm run config:plan -- --against <api-url>`: what this branch's declarations change in routing
  * compared with a running gateway, and which of its last N stored events would route differently.
  *
- *   --against <url>          the gateway's base URL (required; or HOOKSTREAM_API_URL)
+ *   --against <url>          the gateway's base URL or its API URL (…/v1, the stack output apiUrl);
+ *                            required (or HOOKSTREAM_API_URL)
  *   --api-key <hs_…>         a project API key (or HOOKSTREAM_API_KEY)
  *   --events <N>             how many of the latest events to dry-run (default 50, 0 = none)
  *   --program, --stack       as config:check (default infra/index.ts, dev)
@@ -103,7 +104,7 @@ async function main(): Promise<number> {
   const report: PlanReport = {
     program: compiled.program,
     stack: compiled.stack,
-    against: against.replace(/\/+$/, ""),
+    against: against.replace(/\/+$/, "").replace(/\/v1$/, ""),
     diff,
     reroutes,
     events_requested: eventCount,
