@@ -11,6 +11,7 @@ import { ensureMigrated } from "../db/migrate.js";
 import { readConfigState, recordAttempt, type ConfigStateRow } from "../db/repositories/config-state.js";
 import type { Env } from "../env.js";
 import { applyConfig } from "./apply.js";
+import { redactSecrets } from "./redact.js";
 
 export type ConfigHealthStatus = "none" | "applied" | "rejected" | "failed";
 
@@ -27,24 +28,6 @@ export interface ConfigHealth {
 }
 
 const iso = (ms: number | null | undefined) => (ms === null || ms === undefined ? null : new Date(ms).toISOString());
-
-/** Replaces every secret value given in GATEWAY_SECRETS that a message might quote. */
-export function redactSecrets(lines: string[], secrets: unknown): string[] {
-  let parsed: unknown = secrets;
-  if (typeof secrets === "string") {
-    try {
-      parsed = JSON.parse(secrets);
-    } catch {
-      return lines;
-    }
-  }
-  if (!parsed || typeof parsed !== "object") return lines;
-  const values = Object.values(parsed as Record<string, unknown>)
-    .flatMap((v) => (Array.isArray(v) ? v : [v]))
-    .filter((v): v is string => typeof v === "string" && v.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  return lines.map((line) => values.reduce((l, v) => l.split(v).join("[secret]"), line));
-}
 
 function health(loaded: LoadedConfig, state: ConfigStateRow | null, extra: Partial<ConfigHealth> = {}): ConfigHealth {
   const base = {
@@ -81,37 +64,46 @@ export async function syncDeclaredConfig(env: Env, now = Date.now()): Promise<Co
   } catch (err) {
     // A D1 failure: nothing (or everything) of the batch was written; the next run retries.
     console.error("declared config: apply failed", err);
-    await db.batch([recordAttempt(db, { last_hash: loaded.hash, last_status: "failed", last_issues: JSON.stringify(["the apply failed; it is retried on the next request and cron tick"]), last_attempt_at: now })]).catch(() => undefined);
-    return health(loaded, state, { issues: ["the apply failed; it is retried on the next request and cron tick"] });
+    await db.batch([recordAttempt(db, { last_hash: loaded.hash, last_status: "failed", last_issues: JSON.stringify(["the apply failed; it is retried within a minute"]), last_attempt_at: now })]).catch(() => undefined);
+    return health(loaded, state, { issues: ["the apply failed; it is retried within a minute"] });
   }
 }
 
-const done = new WeakMap<D1Database, { key: string; health: ConfigHealth }>();
-
-function bindingKey(env: Env): string {
-  const text = (v: unknown) => (typeof v === "string" ? v : v === undefined || v === null ? "" : JSON.stringify(v));
-  return `${text(env.GATEWAY_CONFIG)}\u0000${text(env.GATEWAY_SECRETS)}`;
+interface Memo {
+  config: unknown;
+  secrets: unknown;
+  health: ConfigHealth;
+  /** A failed run is retried after this (epoch ms), not by every request. */
+  retry_at?: number;
 }
 
+/** How long an isolate waits before retrying an apply that D1 refused. */
+export const FAILED_APPLY_RETRY_MS = 15_000;
+const done = new WeakMap<D1Database, Memo>();
+
 /**
- * Once per isolate (per database and binding value): migrate, then sync. Only a finished run is
- * remembered: requests arriving while one runs do their own (harmless, the apply is
- * idempotent) rather than wait on another request's I/O, which workerd cancels as hung.
- * A run that failed is retried by the next request.
+ * Once per isolate (per database and binding value): migrate, then sync. The hot path is a
+ * WeakMap lookup and two identity comparisons. Only a finished run is remembered: requests
+ * arriving while one runs do their own (harmless, the apply is idempotent) rather than wait
+ * on another request's I/O, which workerd cancels as hung. A failed apply is retried after
+ * FAILED_APPLY_RETRY_MS (and by the cron tick), not by every request.
  */
 export async function ensureDeclaredConfig(env: Env): Promise<ConfigHealth> {
-  const key = bindingKey(env);
   const memo = done.get(env.DB);
-  if (memo?.key === key) return memo.health;
-  const health = await syncDeclaredConfig(env);
-  if (health.status !== "failed") done.set(env.DB, { key, health });
+  if (memo && memo.config === env.GATEWAY_CONFIG && memo.secrets === env.GATEWAY_SECRETS && (memo.retry_at === undefined || memo.retry_at > Date.now())) {
+    return memo.health;
+  }
+  return remember(env, await syncDeclaredConfig(env));
+}
+
+function remember(env: Env, health: ConfigHealth): ConfigHealth {
+  const memo: Memo = { config: env.GATEWAY_CONFIG, secrets: env.GATEWAY_SECRETS, health };
+  if (health.status === "failed") memo.retry_at = Date.now() + FAILED_APPLY_RETRY_MS;
+  done.set(env.DB, memo);
   return health;
 }
 
 /** The cron tick: always re-reads config_state (and refreshes the isolate's memo). */
 export async function syncOnSchedule(env: Env): Promise<ConfigHealth> {
-  const health = await syncDeclaredConfig(env);
-  if (health.status === "failed") done.delete(env.DB);
-  else done.set(env.DB, { key: bindingKey(env), health });
-  return health;
+  return remember(env, await syncDeclaredConfig(env));
 }

@@ -2,10 +2,14 @@ import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test"
 import { env } from "cloudflare:workers";
 import { beforeAll, describe, expect, it } from "vitest";
 import worker from "../../src/index.js";
-import { declaredIds, splitSecrets, type GatewayConfigInput } from "../../src/config/index.js";
+import { declaredIds, loadGatewayConfig, splitSecrets, type GatewayConfigInput } from "../../src/config/index.js";
 import { migrate } from "../../src/db/migrate.js";
+import { database } from "../../src/db/client.js";
+import { organizations } from "../../src/db/schema/index.js";
+import { planApply } from "../../src/declared/apply.js";
 import { MIGRATIONS } from "../../src/db/migrations.generated.js";
-import { redactSecrets, syncDeclaredConfig, type ConfigHealth } from "../../src/declared/sync.js";
+import { syncDeclaredConfig, syncOnSchedule, type ConfigHealth } from "../../src/declared/sync.js";
+import { redactSecrets } from "../../src/declared/redact.js";
 import { client, expectError, expectStatus, ORIGIN, request } from "../helpers/api.js";
 import { createConnection, createDestination, receivedBy, receiverUrl, uniqueName, waitFor } from "../helpers/fixtures.js";
 import { openSealed } from "../helpers/secrets.js";
@@ -272,6 +276,23 @@ describe("applying the declared config", () => {
     expectStatus(await api.get(`/v1/connections/${ids.connections["plain-to-orders"]}`), 200);
   });
 
+  it("an apply that fails half-way writes nothing; the next run applies it", async () => {
+    const c = baseConfig();
+    c.sources![1]!.description = "after the crash";
+    const loaded = await loadGatewayConfig(bindingsFor(c), { allowPrivateDestinations: true });
+    if (loaded.status !== "ok") throw new Error("config should be valid");
+    const db = database(env.DB);
+    const stateBefore = await env.DB.prepare("SELECT applied_hash FROM config_state").first();
+    const { batch } = await planApply(db, env.ENCRYPTION_KEY, loaded.config, loaded.hash, Date.now());
+    // A statement that fails between the upserts and the new applied_hash, like a crash of D1 mid-batch.
+    const poison = db.insert(organizations).values({ id: "org_poison", name: null as unknown as string, created_at: 0 });
+    await expect(db.batch([...batch.slice(0, -1), poison, batch.at(-1)!] as unknown as [typeof poison])).rejects.toThrow();
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "no verification" });
+    expect(await env.DB.prepare("SELECT applied_hash FROM config_state").first()).toEqual(stateBefore);
+    expect((await sync(c)).status).toBe("applied");
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "after the crash" });
+  });
+
   it("concurrent applies of the same config are harmless", async () => {
     const c = baseConfig();
     c.project.owners = [];
@@ -282,7 +303,7 @@ describe("applying the declared config", () => {
   });
 });
 
-describe("self-migration", () => {
+describe("self-migration and the once-per-isolate check", () => {
   async function resetScratch(): Promise<D1Database> {
     const db = env.SCRATCH_DB;
     const { results } = await db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_cf_%'").all<{ name: string }>();
@@ -303,6 +324,59 @@ describe("self-migration", () => {
     expect(applied.results.map((r) => r.name)).toEqual(MIGRATIONS.map((m) => m.name));
     expect(applied.results[0]!.applied_at).toMatch(/^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/);
     expect(await migrate(db)).toEqual([]);
+  });
+
+  it("after the first request of an isolate, the check touches no D1", async () => {
+    let queries = 0;
+    const counted = new Proxy(env.DB, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prop === "prepare" || prop === "batch" || prop === "exec") queries++;
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const e = { ...bindingsFor(baseConfig()), DB: counted };
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect(queries).toBeGreaterThan(0);
+    const after = queries;
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect((await workerFetch(e, "/healthz")).status).toBe(200);
+    expect(queries).toBe(after);
+  });
+
+  it("an apply D1 refuses is reported as failed, not retried by every request, and retried by the cron tick", async () => {
+    let refuse = true;
+    let batches = 0;
+    const flaky = new Proxy(env.DB, {
+      get(target, prop) {
+        const value = Reflect.get(target, prop, target) as unknown;
+        if (typeof value !== "function") return value;
+        return (...args: unknown[]) => {
+          if (prop === "batch") {
+            batches++;
+            if (refuse && (args[0] as unknown[]).length > 3) return Promise.reject(new Error("D1_ERROR: simulated outage"));
+          }
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
+    const c = baseConfig();
+    c.sources![1]!.description = "after an outage";
+    const e = { ...bindingsFor(c), DB: flaky };
+    const first = (await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth };
+    expect(first.config.status).toBe("failed");
+    expect(first.config.issues).toEqual(["the apply failed; it is retried within a minute"]);
+    expect(JSON.stringify(first)).not.toContain("simulated");
+    const seen = batches;
+    expect(((await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth }).config.status).toBe("failed");
+    expect(batches).toBe(seen);
+    refuse = false;
+    expect((await syncOnSchedule(e)).status).toBe("applied");
+    expect(((await (await workerFetch(e, "/healthz")).json()) as { config: ConfigHealth }).config.status).toBe("applied");
+    expect(await env.DB.prepare("SELECT description FROM sources WHERE id = ?").bind(ids.sources.plain).first()).toEqual({ description: "after an outage" });
   });
 
   it("several isolates racing on an empty D1 apply each migration once", async () => {
