@@ -410,7 +410,11 @@ export async function startGateway({
   const started = Date.now();
   const child = spawn(process.execPath, args, {
     cwd: workerDir,
-    env: offlineEnv(log ? { FORCE_COLOR: "0", NO_COLOR: "1" } : {}),
+    // A dev registry of its own: wrangler reloads every running `wrangler dev` when another one
+    // starts or stops in the shared registry (~/.config/.wrangler/registry), and a POST caught
+    // by that reload is answered 503 "restarted mid-request". The gateway binds no other local
+    // Worker, so it needs no shared registry.
+    env: offlineEnv({ WRANGLER_REGISTRY_PATH: path.join(stateDir, "dev-registry"), ...(log ? { FORCE_COLOR: "0", NO_COLOR: "1" } : {}) }),
     stdio: ["ignore", logFd ?? "inherit", logFd ?? "inherit"],
     detached: true,
   });

@@ -88,7 +88,7 @@ describe("npm run config:plan against wrangler dev", () => {
   it("finds nothing to change for the declarations the gateway runs", async () => {
     const r = await plan([...against(), "--program", CURRENT, "--detailed-exitcode"]);
     expect(r.stderr).toBe("");
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain("Sources (1 unchanged)\n  no changes\nDestinations (1 unchanged)\n  no changes\nConnections (2 unchanged)\n  no changes");
     expect(r.stdout).toMatch(/^Not managed by the config, untouched \(created through the API\):\n {2}sources: hand-made \(src_[0-9a-f]{32}\)$/m);
     expect(r.stdout).toContain("Events: 3 latest checked (0 dry runs): none would route differently");
@@ -98,7 +98,7 @@ describe("npm run config:plan against wrangler dev", () => {
   it("reports the added, changed and removed connections and the events that would route differently", async () => {
     const text = await plan([...against(), "--program", NEXT, "--detailed-exitcode"]);
     expect(text.stderr).toBe("");
-    expect(text.code).toBe(2);
+    expect(text.code, text.stderr).toBe(2);
     expect(text.stdout).toMatch(/^ {2}~ shop-orders +tests\/config\/fixtures\/plan-next\/index\.ts:\d+$/m);
     expect(text.stdout).toContain('      filters: [{"field":"body.type","op":"eq","value":"order.created"}] → [{"field":"body.type","op":"in","value":["order.created","order.paid"]}]');
     expect(text.stdout).toMatch(/^ {2}\+ shop-audit +tests\/config\/fixtures\/plan-next\/index\.ts:\d+$/m);
@@ -106,7 +106,7 @@ describe("npm run config:plan against wrangler dev", () => {
     expect(text.stdout).toContain("Plan: 1 to add, 1 to change, 1 to remove; 5 event routes would change.");
 
     const r = await plan([...against(), "--program", NEXT, "--json"]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as PlanJson;
     expect(report.diff.changes.map((c) => `${c.action} ${c.kind} ${c.name}`).sort()).toEqual(["add connection shop-audit", "change connection shop-orders", "remove connection shop-legacy"]);
     expect(report.reroutes.events_checked).toBe(3);
@@ -125,24 +125,24 @@ describe("npm run config:plan against wrangler dev", () => {
 
   it("writes a PR comment with --markdown", async () => {
     const r = await plan([...against(), "--program", NEXT, "--markdown", "--events", "0"]);
-    expect(r.code).toBe(0);
+    expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^### hookstream config:plan\n\n\*\*Plan: 1 to add, 1 to change, 1 to remove; 0 event routes would change\.\*\*\n\n```diff\n/);
     expect(r.stdout).toContain("Events: not checked (--events 0)");
   });
 
   it("says when the API refuses the key, and when it cannot be reached", async () => {
     const refused = await plan(["--against", gateway!.baseUrl, "--program", CURRENT, "--allow-private-destinations"], { HOOKSTREAM_API_KEY: `hs_test_${"0".repeat(64)}` });
-    expect(refused.code).toBe(1);
+    expect(refused.code, refused.stderr).toBe(1);
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(/^\[hookstream\] config:plan: the gateway at http:\/\/127\.0\.0\.1:\d+ refused the API key \(401 [a-z_]+: .+\); give a project API key/);
 
     const port = await freePort();
     const down = await plan(["--against", `http://127.0.0.1:${port}`, "--api-key", apiKey, "--program", CURRENT, "--allow-private-destinations"]);
-    expect(down.code).toBe(1);
+    expect(down.code, down.stderr).toBe(1);
     expect(down.stderr).toMatch(new RegExp(`^\\[hookstream\\] config:plan: cannot reach the gateway at http://127\\.0\\.0\\.1:${port} \\(GET /v1/[a-z]+\\?limit=250: ECONNREFUSED\\)$`, "m"));
 
     const usage = await plan(["--program", CURRENT]);
-    expect(usage.code).toBe(1);
+    expect(usage.code, usage.stderr).toBe(1);
     expect(usage.stderr).toContain("[hookstream] config:plan: --against <api-url> is required");
   });
 });
