@@ -851,14 +851,21 @@ async function startD1FloorRuntime(Miniflare, { persistDir, logs }) {
   );
 }
 
-/** Apply worker/migrations/*.sql in order, one statement per drizzle breakpoint. */
+/**
+ * Apply worker/migrations/*.sql in order, one statement per drizzle breakpoint, each recorded in
+ * wrangler's `d1_migrations` table as wrangler does, so the Worker's own migration check
+ * (worker/src/db/migrate.ts) finds them applied.
+ */
 async function applyMigrations(db) {
   const dir = path.join(WORKER_DIR, "migrations");
   const files = (await fsp.readdir(dir)).filter((f) => f.endsWith(".sql")).sort();
+  await db
+    .prepare("CREATE TABLE IF NOT EXISTS d1_migrations(id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT UNIQUE, applied_at TIMESTAMP DEFAULT CURRENT_TIMESTAMP NOT NULL)")
+    .run();
   for (const file of files) {
     const text = await fsp.readFile(path.join(dir, file), "utf8");
     const statements = text.split("--> statement-breakpoint").map((s) => s.trim()).filter(Boolean);
-    await db.batch(statements.map((s) => db.prepare(s)));
+    await db.batch([db.prepare("INSERT INTO d1_migrations (name) VALUES (?1)").bind(file), ...statements.map((s) => db.prepare(s))]);
   }
   return files;
 }
