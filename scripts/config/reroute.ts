@@ -3,7 +3,7 @@
  * events, the connection dry run (POST /v1/connections/test) with the current and with the proposed
  * rules of every connection of the event's source whose rules (or existence) change.
  */
-import type { GatewayConfigInput } from "../../worker/src/config/index.js";
+import { canonicalJson, type GatewayConfigInput } from "../../worker/src/config/index.js";
 import type { ApiClient } from "./api.js";
 import { declaredRules, rowRules, type ConnectionRow, type CurrentState, type Rules } from "./diff.js";
 
@@ -42,20 +42,9 @@ interface Side {
   destination: string;
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
-  if (value && typeof value === "object") {
-    return `{${Object.keys(value)
-      .sort()
-      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
-      .join(",")}}`;
-  }
-  return JSON.stringify(value) ?? "undefined";
-}
 
 function why(run: DryRun): string | undefined {
-  if (run.filter) return `filter ${canonical(run.filter.rule)}: ${run.filter.reason}`;
+  if (run.filter) return `filter ${canonicalJson(run.filter.rule)}: ${run.filter.reason}`;
   if (run.error) return `${run.error.stage}: ${run.error.message}`;
   return undefined;
 }
@@ -88,7 +77,7 @@ export async function findReroutes(api: ApiClient, proposed: GatewayConfigInput,
       }
     }
     for (const [name, pair] of pairs) {
-      const same = pair.current && pair.proposed && canonical(pair.current) === canonical(pair.proposed);
+      const same = pair.current && pair.proposed && canonicalJson(pair.current) === canonicalJson(pair.proposed);
       const bothOff = !pair.current?.rules.enabled && !pair.proposed?.rules.enabled;
       if (same || bothOff) pairs.delete(name);
     }
@@ -99,7 +88,7 @@ export async function findReroutes(api: ApiClient, proposed: GatewayConfigInput,
   let dryRuns = 0;
   const dryRun = (eventId: string, rules: Rules): Promise<DryRun> => {
     const body = { event_id: eventId, filters: rules.filters, transform: rules.transform, schema: rules.schema, schema_mode: rules.schema_mode };
-    const key = canonical(body);
+    const key = canonicalJson(body);
     let run = cache.get(key);
     if (!run) {
       dryRuns++;
@@ -126,7 +115,7 @@ export async function findReroutes(api: ApiClient, proposed: GatewayConfigInput,
         const detail = pair.proposed ? (pair.proposed.rules.enabled ? why(after) : "connection disabled") : "connection removed";
         changes.push({ ...base, change: "no_longer_routed", ...(detail ? { detail } : {}) });
       } else if (before.would_deliver && after.would_deliver) {
-        if (canonical(before.output) !== canonical(after.output)) changes.push({ ...base, change: "output_changed" });
+        if (canonicalJson(before.output) !== canonicalJson(after.output)) changes.push({ ...base, change: "output_changed" });
         else if (pair.current!.destination !== pair.proposed!.destination) {
           changes.push({ ...base, change: "destination_changed", detail: `${pair.current!.destination} → ${pair.proposed!.destination}` });
         }

@@ -22,21 +22,22 @@ function parseBinding(value: unknown, name: string): { ok: true; value: unknown 
   }
 }
 
-function canonical(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(",")}]`;
+/** JSON with object keys sorted (undefined members left out), so equal values give equal text. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
   if (value && typeof value === "object") {
     return `{${Object.keys(value)
       .sort()
       .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
-      .map((k) => `${JSON.stringify(k)}:${canonical((value as Record<string, unknown>)[k])}`)
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson((value as Record<string, unknown>)[k])}`)
       .join(",")}}`;
   }
-  return JSON.stringify(value);
+  return JSON.stringify(value) ?? "undefined";
 }
 
 /** The hash covers the secrets too, so a changed secret is applied like any other change. */
 export function configHash(config: unknown, secrets: unknown): Promise<string> {
-  return sha256Hex(canonical({ config, secrets: secrets ?? {} }));
+  return sha256Hex(canonicalJson({ config, secrets: secrets ?? {} }));
 }
 
 const configIssue = (message: string): ConfigIssue => ({ kind: "config", declaration: "config", path: "", message });
