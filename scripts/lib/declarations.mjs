@@ -1,10 +1,9 @@
 // npm run dev's side of the declared config: compile infra/ for the local gateway (in a child process,
 // through tsx), create the sinks it declares on local peers, and give the development user an API key
 // in the declared project.
-import { spawn } from "node:child_process";
 import fs from "node:fs";
 import path from "node:path";
-import { REPO_ROOT } from "./gateway.mjs";
+import { REPO_ROOT, runNodeCaptured } from "./gateway.mjs";
 
 const RESULT_MARKER = "hookstream-dev-compile: ";
 
@@ -18,31 +17,19 @@ export function hasDeclarations(program = "infra/index.ts") {
  * @param {{ program?: string, stack?: string, owner?: string, valuesFile: string, encryptionKey: string,
  *           awsEndpoint?: string, pubsubEndpoint?: string }} opts
  */
-export function compileForDev({ program = "infra/index.ts", stack = "dev", owner, valuesFile, encryptionKey, authSecret, awsEndpoint, pubsubEndpoint }) {
+export async function compileForDev({ program = "infra/index.ts", stack = "dev", owner, valuesFile, encryptionKey, authSecret, awsEndpoint, pubsubEndpoint }) {
   const tsx = path.join(REPO_ROOT, "node_modules", "tsx", "dist", "cli.mjs");
   const args = [tsx, path.join(REPO_ROOT, "scripts", "config", "dev-compile.ts"), "--program", program, "--stack", stack, "--values-file", valuesFile];
   if (owner) args.push("--owner", owner);
   if (awsEndpoint) args.push("--aws-endpoint", awsEndpoint);
   if (pubsubEndpoint) args.push("--pubsub-endpoint", pubsubEndpoint);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, {
-      cwd: REPO_ROOT,
-      env: { ...process.env, HOOKSTREAM_DEV_ENCRYPTION_KEY: encryptionKey, ...(authSecret ? { HOOKSTREAM_DEV_AUTH_SECRET: authSecret } : {}) },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-    child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-    child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_MARKER));
-      if (!line) {
-        return reject(new Error(`compiling the declarations failed (${signal ?? `exit ${code}`}):\n${(stderr || stdout).trim().slice(-2000)}`));
-      }
-      resolve(JSON.parse(line.slice(RESULT_MARKER.length)));
-    });
+  const { code, signal, stdout, stderr } = await runNodeCaptured(args, {
+    cwd: REPO_ROOT,
+    env: { ...process.env, HOOKSTREAM_DEV_ENCRYPTION_KEY: encryptionKey, ...(authSecret ? { HOOKSTREAM_DEV_AUTH_SECRET: authSecret } : {}) },
   });
+  const line = stdout.split("\n").reverse().find((l) => l.startsWith(RESULT_MARKER));
+  if (!line) throw new Error(`compiling the declarations failed (${signal ?? `exit ${code}`}):\n${(stderr || stdout).trim().slice(-2000)}`);
+  return JSON.parse(line.slice(RESULT_MARKER.length));
 }
 
 /** The sink types each local peer serves. */

@@ -61,33 +61,35 @@ export function offlineEnv(extra = {}) {
 }
 
 /**
- * Run the local wrangler CLI in workerDir with stdin closed (never prompts).
- * Resolves { stdout, stderr, ms }; rejects with the captured output on a non-zero exit.
+ * Run `node <argv>` with stdin closed (never prompts) and its output captured.
+ * Resolves { code, signal, stdout, stderr } whatever the exit; rejects only when it cannot start.
  */
-export function runWrangler(args, { workerDir = WORKER_DIR, env } = {}) {
-  const started = Date.now();
+export function runNodeCaptured(argv, { cwd, env }) {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [wranglerBin(workerDir), ...args], {
-      cwd: workerDir,
-      env: env ?? offlineEnv({ FORCE_COLOR: "0", NO_COLOR: "1" }),
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const child = spawn(process.execPath, argv, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
     child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
     child.on("error", reject);
-    child.on("exit", (code, signal) => {
-      const ms = Date.now() - started;
-      if (code === 0) return resolve({ stdout, stderr, ms });
-      const shown = args.map((a) => (a.length > 200 ? `${a.slice(0, 200)}…` : a)).join(" ");
-      reject(
-        new Error(
-          `wrangler ${shown} failed (${signal ?? `exit ${code}`})\n--- stdout ---\n${stdout.trim()}\n--- stderr ---\n${stderr.trim()}`,
-        ),
-      );
-    });
+    child.on("exit", (code, signal) => resolve({ code, signal, stdout, stderr }));
   });
+}
+
+/**
+ * Run the local wrangler CLI in workerDir with stdin closed (never prompts).
+ * Resolves { stdout, stderr, ms }; rejects with the captured output on a non-zero exit.
+ */
+export async function runWrangler(args, { workerDir = WORKER_DIR, env } = {}) {
+  const started = Date.now();
+  const { code, signal, stdout, stderr } = await runNodeCaptured([wranglerBin(workerDir), ...args], {
+    cwd: workerDir,
+    env: env ?? offlineEnv({ FORCE_COLOR: "0", NO_COLOR: "1" }),
+  });
+  const ms = Date.now() - started;
+  if (code === 0) return { stdout, stderr, ms };
+  const shown = args.map((a) => (a.length > 200 ? `${a.slice(0, 200)}…` : a)).join(" ");
+  throw new Error(`wrangler ${shown} failed (${signal ?? `exit ${code}`})\n--- stdout ---\n${stdout.trim()}\n--- stderr ---\n${stderr.trim()}`);
 }
 
 function secretsPath(stateDir) {
