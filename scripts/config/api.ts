@@ -30,18 +30,22 @@ export function apiClient(baseUrl: string, apiKey: string, fetchImpl: typeof fet
   if (url.protocol !== "http:" && url.protocol !== "https:") throw new ConfigToolError(`--against ${baseUrl}: not an http(s) URL`);
 
   async function request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    let res: Response;
-    try {
-      res = await fetchImpl(`${base}${path}`, {
-        method,
-        headers: { authorization: `Bearer ${apiKey}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-        signal: AbortSignal.timeout(TIMEOUT_MS),
-      });
-    } catch (err) {
-      const cause = (err as { cause?: { code?: string; message?: string } }).cause;
-      const why = cause?.code ?? cause?.message ?? (err as Error).name ?? String(err);
-      throw new ApiError(`cannot reach the gateway at ${base} (${method} ${path}: ${why})`, null);
+    let res: Response | undefined;
+    // A GET that timed out is asked once more (reads are safe to repeat); nothing else is retried.
+    for (let attempt = 1; !res; attempt++) {
+      try {
+        res = await fetchImpl(`${base}${path}`, {
+          method,
+          headers: { authorization: `Bearer ${apiKey}`, accept: "application/json", ...(body === undefined ? {} : { "content-type": "application/json" }) },
+          ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+          signal: AbortSignal.timeout(TIMEOUT_MS),
+        });
+      } catch (err) {
+        if (method === "GET" && attempt === 1 && (err as Error).name === "TimeoutError") continue;
+        const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+        const why = cause?.code ?? cause?.message ?? (err as Error).name ?? String(err);
+        throw new ApiError(`cannot reach the gateway at ${base} (${method} ${path}: ${why})`, null);
+      }
     }
     const text = await res.text();
     let json: unknown = null;
